@@ -1,0 +1,12 @@
+"""Subcommands. Each module registers its parsers; services are imported inside ``run``."""
+
+from __future__ import annotations
+
+import argparse
+
+from reviewdesk.cli.commands import gui, import_, project, queue, review
+
+
+def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for module in (project, import_, queue, review, gui):
+        module.register(sub)

@@ -1,0 +1,1 @@
+"""Domain layer: plain data and rules shared by every other layer (standard library only)."""

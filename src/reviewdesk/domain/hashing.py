@@ -1,0 +1,68 @@
+"""Stable hashing: canonical JSON, content hashes, and seeded BLAKE2b draws.
+
+Never Python's ``hash()``: it is salted per process, and blinding, sampling and identities must be
+the same on every machine and every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reviewdesk.domain.model import Message, ResponseRecord, Slot
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 kept: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def sha256_hex(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def item_content(
+    prompt: str | None,
+    messages: Sequence[Message] | None,
+    responses: Mapping[Slot, ResponseRecord],
+) -> dict[str, Any]:
+    """The part of an item that identifies it: the prompt and both slots' model and text."""
+    return {
+        "prompt": prompt,
+        "messages": None if messages is None else [[m.role.value, m.content] for m in messages],
+        "A": [responses[Slot.A].model, responses[Slot.A].text],
+        "B": [responses[Slot.B].model, responses[Slot.B].text],
+    }
+
+
+def content_item_id(
+    prompt: str | None,
+    messages: Sequence[Message] | None,
+    responses: Mapping[Slot, ResponseRecord],
+) -> str:
+    """Item id for formats without one: ``c-`` and 24 hex digits of SHA-256 over the content."""
+    return "c-" + sha256_hex(canonical_json(item_content(prompt, messages, responses)))[:24]
+
+
+def blake2b_int(*parts: object, bits: int = 63) -> int:
+    """A deterministic integer in ``[0, 2**bits)`` from the parts (joined unambiguously)."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in parts:
+        data = str(part).encode("utf-8")
+        h.update(len(data).to_bytes(4, "big"))
+        h.update(data)
+    return int.from_bytes(h.digest(), "big") >> (64 - bits)
+
+
+def blake2b_unit(*parts: object) -> float:
+    """A deterministic float in ``[0, 1)`` from the parts."""
+    return blake2b_int(*parts, bits=53) / float(1 << 53)
+
+
+def blake2b_coin(*parts: object) -> bool:
+    """A fair deterministic coin."""
+    return blake2b_int(*parts, bits=1) == 1

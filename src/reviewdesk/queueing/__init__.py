@@ -1,0 +1,1 @@
+"""Queue policy: disagreement reasons, priorities, audit sampling and blinding (pure, domain only)."""

@@ -1,0 +1,509 @@
+"""Importing eval and judge results into a project (SPEC §3).
+
+One import is one write transaction: by default a file with any invalid record changes nothing
+and the user gets every problem as ``file:line: field: message``. With ``skip_bad`` the valid
+records are imported and the rejects written beside the input. Re-importing adds nothing;
+a judgment that contradicts a stored one (same judge, item and order) is a conflict: reported,
+not imported. Cancel (or Ctrl+C, or a crash) rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewdesk import __version__
+from reviewdesk.domain.clock import to_iso
+from reviewdesk.domain.errors import InvalidInputError, Problem, UserError
+from reviewdesk.domain.hashing import canonical_json, item_content, sha256_hex
+from reviewdesk.domain.model import (
+    ItemRecord,
+    JudgmentRecord,
+    LabelRecord,
+    Order,
+    Skipped,
+    Slot,
+    Verdict,
+    screen_choice_for,
+)
+from reviewdesk.domain.progress import CancelToken, Job, Progress
+from reviewdesk.io.formats import Format, ReadOptions, Rejected, open_reader
+
+#: The options of an import, as the CLI and GUI give them (the io layer's own type).
+ImportOptions = ReadOptions
+from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons, reasons_to_mask
+from reviewdesk.services.project import Project
+from reviewdesk.storage import repositories as repo
+
+BATCH_RECORDS = 1000
+MAX_LISTED = 100
+
+
+@dataclass
+class ImportReport:
+    file: str
+    format: str
+    records: int = 0
+    items_added: int = 0
+    items_existing: int = 0
+    judgments_added: int = 0
+    judgments_duplicate: int = 0
+    judgments_conflicting: int = 0
+    labels_added: int = 0
+    labels_duplicate: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "records": self.records,
+            "items_added": self.items_added,
+            "items_existing": self.items_existing,
+            "judgments_added": self.judgments_added,
+            "judgments_duplicate": self.judgments_duplicate,
+            "judgments_conflicting": self.judgments_conflicting,
+            "labels_added": self.labels_added,
+            "labels_duplicate": self.labels_duplicate,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+        }
+
+    @property
+    def duplicates(self) -> int:
+        return self.items_existing + self.judgments_duplicate + self.labels_duplicate
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.items_added} new items",
+            f"{self.judgments_added} judgments",
+        ]
+        if self.labels_added:
+            parts.append(f"{self.labels_added} imported labels")
+        extra = []
+        if self.items_existing or self.judgments_duplicate or self.labels_duplicate:
+            extra.append(
+                f"{self.items_existing} items, {self.judgments_duplicate} judgments and "
+                f"{self.labels_duplicate} labels already present (duplicates, not added)"
+            )
+        if self.judgments_conflicting:
+            extra.append(f"{self.judgments_conflicting} conflicting judgments not imported")
+        if self.rejected:
+            extra.append(f"{self.rejected} invalid records skipped, see {self.rejects_path}")
+        if self.skipped:
+            extra.append(f"{self.skipped} records skipped with a warning")
+        text = f"{self.file}: imported {', '.join(parts)} from {self.records} records"
+        return "; ".join([text, *extra])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            **self.counts(),
+            "conflicts": self.conflicts,
+            "warnings": self.warnings,
+            "rejects_path": self.rejects_path,
+        }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def judgment_digest(j: JudgmentRecord) -> str:
+    return sha256_hex(
+        canonical_json(
+            {
+                "kind": j.kind.value,
+                "verdict": None if j.verdict is None else j.verdict.value,
+                "probability_b": j.probability_b,
+                "scores": None if j.scores is None else {k.value: v for k, v in j.scores.items()},
+                "refusal": None if j.refusal is None else {k.value: v.value for k, v in j.refusal.items()},
+                "rationale": j.rationale,
+            }
+        )
+    )
+
+
+def label_digest(item_key: str, label: LabelRecord) -> str:
+    return sha256_hex(
+        canonical_json(
+            {
+                "item": item_key,
+                "reviewer": label.reviewer,
+                "choice": label.choice.value,
+                "shown_left": None if label.shown_left is None else label.shown_left.value,
+                "labeled_at": None if label.labeled_at is None else to_iso(label.labeled_at),
+                "refusal": None if label.refusal is None else {k.value: v.value for k, v in label.refusal.items()},
+                "dwell_ms": label.dwell_ms,
+                "note": label.note,
+            }
+        )
+    )
+
+
+def item_digest(record: ItemRecord) -> str:
+    """Identity of an item's content: prompt and both slots' model and text."""
+    return sha256_hex(canonical_json(item_content(record.prompt, record.messages, record.responses)))
+
+
+class _Importer:
+    """State of one import transaction (ids assigned here, inserted in batches)."""
+
+    def __init__(self, project: Project, uow: Any, report: ImportReport, batch_id: int) -> None:
+        self.project = project
+        self.session = uow.session
+        self.report = report
+        self.batch_id = batch_id
+        self.now = to_iso(project.clock.now())
+        self.next_item_id, self.next_response_id, self.next_judgment_id = repo.next_ids(
+            self.session
+        )
+        self.judges: dict[str, tuple[int, str]] = {}
+        self.reviewers: dict[str, int] = {}
+        self.touched: set[int] = set()  # items whose judgments changed
+        self.seen_judgments: dict[tuple[int, int, str], str] = {}
+        self.added_digests: list[str] = []
+
+    def add_batch(self, records: Sequence[ItemRecord]) -> None:
+        keys = [r.item_id for r in records]
+        stored = repo.find_items(self.session, keys)
+        item_rows: list[dict[str, Any]] = []
+        response_rows: list[dict[str, Any]] = []
+        ids: dict[str, int] = {}
+        for record in records:
+            digest = item_digest(record)
+            if record.item_id in stored:
+                item_id, stored_digest = stored[record.item_id]
+                if stored_digest != digest:
+                    self.conflict(
+                        f"line {record.line}: item_id {record.item_id!r} is already in the project "
+                        "with a different prompt or responses; record not imported"
+                    )
+                    continue
+                self.report.items_existing += 1
+                ids[record.item_id] = item_id
+                continue
+            item_id = self.next_item_id
+            self.next_item_id += 1
+            ids[record.item_id] = item_id
+            stored[record.item_id] = (item_id, digest)
+            self.added_digests.append(f"{record.item_id}:{digest}")
+            item_rows.append(
+                {
+                    "id": item_id,
+                    "item_key": record.item_id,
+                    "prompt": record.prompt,
+                    "messages": None
+                    if record.messages is None
+                    else canonical_json([[m.role.value, m.content] for m in record.messages]),
+                    "slices": canonical_json(dict(record.slices)),
+                    "expected_behavior": None
+                    if record.expected_behavior is None
+                    else record.expected_behavior.value,
+                    "subject_id": record.subject_id,
+                    "panel": None if record.panel is None else record.panel.value,
+                    "meta": canonical_json(dict(record.metadata)) if record.metadata else None,
+                    "content_sha256": digest,
+                    "reasons": 0,
+                    "import_id": self.batch_id,
+                    "created_at": self.now,
+                    "erased_at": None,
+                }
+            )
+            for slot in (Slot.A, Slot.B):
+                response = record.responses[slot]
+                response_rows.append(
+                    {
+                        "id": self.next_response_id,
+                        "item_id": item_id,
+                        "slot": slot.value,
+                        "model": response.model,
+                        "text": response.text,
+                        "char_len": len(response.text),
+                    }
+                )
+                self.next_response_id += 1
+            self.report.items_added += 1
+        repo.insert_items(self.session, item_rows)
+        repo.insert_responses(self.session, response_rows)
+        self.add_judgments([r for r in records if r.item_id in ids], ids)
+        self.add_labels([r for r in records if r.item_id in ids and r.labels], ids)
+
+    def judge_id(self, record: ItemRecord, judgment: JudgmentRecord) -> int | None:
+        known = self.judges.get(judgment.judge)
+        if known is None:
+            known = repo.get_or_create_judges(self.session, {judgment.judge: judgment.kind.value})[
+                judgment.judge
+            ]
+            self.judges[judgment.judge] = known
+        judge_id, kind = known
+        if kind != judgment.kind.value:
+            self.conflict(
+                f"line {record.line}: judge {judgment.judge!r} is stored as kind {kind!r}, "
+                f"this record says {judgment.kind.value!r}; judgment not imported"
+            )
+            self.report.judgments_conflicting += 1
+            return None
+        return judge_id
+
+    def add_judgments(self, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
+        with_judgments = [r for r in records if r.judgments]
+        if not with_judgments:
+            return
+        stored = repo.existing_judgments(self.session, [ids[r.item_id] for r in with_judgments])
+        rows: list[dict[str, Any]] = []
+        for record in with_judgments:
+            item_id = ids[record.item_id]
+            for judgment in record.judgments:
+                judge_id = self.judge_id(record, judgment)
+                if judge_id is None:
+                    continue
+                key = (item_id, judge_id, judgment.order.value)
+                digest = judgment_digest(judgment)
+                previous = stored.get(key) or self.seen_judgments.get(key)
+                if previous is not None:
+                    if previous == digest:
+                        self.report.judgments_duplicate += 1
+                    else:
+                        self.report.judgments_conflicting += 1
+                        self.conflict(
+                            f"line {record.line}: judge {judgment.judge!r} (order "
+                            f"{judgment.order.value}) already has a different judgment on item "
+                            f"{record.item_id!r}; not imported"
+                        )
+                    continue
+                self.seen_judgments[key] = digest
+                scores = judgment.scores or {}
+                refusal = judgment.refusal or {}
+                rows.append(
+                    {
+                        "id": self.next_judgment_id,
+                        "item_id": item_id,
+                        "judge_id": judge_id,
+                        "display_order": judgment.order.value,
+                        "verdict": None if judgment.verdict is None else judgment.verdict.value,
+                        "probability_b": judgment.probability_b,
+                        "score_a": scores.get(Slot.A),
+                        "score_b": scores.get(Slot.B),
+                        "refusal_a": None if Slot.A not in refusal else refusal[Slot.A].value,
+                        "refusal_b": None if Slot.B not in refusal else refusal[Slot.B].value,
+                        "rationale": judgment.rationale,
+                        "content_sha256": digest,
+                        "import_id": self.batch_id,
+                    }
+                )
+                self.next_judgment_id += 1
+                self.touched.add(item_id)
+        repo.insert_judgments(self.session, rows)
+        self.report.judgments_added += len(rows)
+
+    def add_labels(self, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
+        if not records:
+            return
+        names = {label.reviewer for r in records for label in r.labels} - set(self.reviewers)
+        self.reviewers.update(
+            repo.get_or_create_reviewers(self.session, names, "import", self.project.clock.now())
+        )
+        stored = repo.existing_label_hashes(self.session, [ids[r.item_id] for r in records])
+        for record in records:
+            for label in record.labels:
+                digest = label_digest(record.item_id, label)
+                if digest in stored:
+                    self.report.labels_duplicate += 1
+                    continue
+                stored.add(digest)
+                refusal = label.refusal or {}
+                screen = None
+                if label.shown_left is not None:
+                    screen = screen_choice_for(label.choice, label.shown_left).value
+                repo.insert_label_event(
+                    self.session,
+                    {
+                        "kind": "label",
+                        "item_id": ids[record.item_id],
+                        "entry_id": None,
+                        "reviewer_id": self.reviewers[label.reviewer],
+                        "provenance": "import",
+                        "screen_choice": screen,
+                        "left_slot": None if label.shown_left is None else label.shown_left.value,
+                        "choice": label.choice.value,
+                        "refusal_a": refusal[Slot.A].value if Slot.A in refusal else None,
+                        "refusal_b": refusal[Slot.B].value if Slot.B in refusal else None,
+                        "tags": None,
+                        "note": label.note,
+                        "flagged": False,
+                        "dwell_ms": label.dwell_ms,
+                        "queue_reason": None,
+                        "inclusion_prob": None,
+                        "labeled_at": self.now if label.labeled_at is None else to_iso(label.labeled_at),
+                        "created_at": self.now,
+                        "app_version": __version__,
+                        "retracts_id": None,
+                        "import_id": self.batch_id,
+                        "content_sha256": digest,
+                    },
+                )
+                self.report.labels_added += 1
+
+    def conflict(self, message: str) -> None:
+        if len(self.report.conflicts) < MAX_LISTED:
+            self.report.conflicts.append(message)
+
+    def refresh_reasons(self) -> None:
+        """Recompute the disagreement reasons of every item whose judgments changed."""
+        touched = sorted(self.touched)
+        for start in range(0, len(touched), 5000):
+            chunk = touched[start : start + 5000]
+            per_item: dict[int, list[JudgeVerdict]] = {item_id: [] for item_id in chunk}
+            for fact in repo.judgments_for_items(self.session, chunk):
+                if fact.verdict is None:
+                    continue  # refusal-only judgments cast no preference
+                per_item[fact.item_id].append(
+                    JudgeVerdict(fact.judge, Order(fact.order), Verdict(fact.verdict), fact.probability_b)
+                )
+            repo.set_item_reasons(
+                self.session,
+                {item_id: reasons_to_mask(disagreement_reasons(v)) for item_id, v in per_item.items()},
+            )
+
+
+def import_file(
+    project: Project,
+    path: Path,
+    fmt: Format | str = Format.AUTO,
+    options: ReadOptions | None = None,
+    *,
+    skip_bad: bool = False,
+    cancel: CancelToken | None = None,
+    actor: str = "lead",
+) -> Job[ImportReport]:
+    """Import one file; yields progress, returns the report, raises ``InvalidInputError``.
+
+    All-or-nothing unless ``skip_bad``; the project is unchanged on any error or cancel.
+    """
+    options = options or ReadOptions()
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; give the file to import")
+    fmt = Format(fmt)
+    digest = file_sha256(path)
+    problems: list[Problem] = []
+    total_problems = 0
+    rejects_tmp = path.with_name(path.name + ".rejects.jsonl.partial") if skip_bad else None
+    rejects_out = None
+    with open_reader(path, fmt, options) as reader, project.store.write() as uow:
+        report = ImportReport(file=str(path), format=reader.format.value)
+        batch_id = repo.add_import_batch(
+            uow.session,
+            str(path),
+            digest,
+            reader.format.value,
+            _options_json(options, skip_bad),
+            project.clock.now(),
+        )
+        importer = _Importer(project, uow, report, batch_id)
+        pending: list[ItemRecord] = []
+        label = f"Importing {path.name}"
+        yield Progress(0, reader.total_bytes, label)
+        try:
+            for entry in reader:
+                if isinstance(entry, ItemRecord):
+                    report.records += 1
+                    if total_problems == 0 or skip_bad:
+                        pending.append(entry)
+                elif isinstance(entry, Rejected):
+                    report.records += 1
+                    report.rejected += 1
+                    total_problems += len(entry.problems)
+                    if skip_bad:
+                        if rejects_out is None:
+                            assert rejects_tmp is not None
+                            rejects_out = rejects_tmp.open("w", encoding="utf-8")
+                        rejects_out.write(
+                            json.dumps(
+                                {
+                                    "line": entry.line,
+                                    "problems": [str(p) for p in entry.problems],
+                                    "record": entry.raw,
+                                },
+                                ensure_ascii=False,
+                            )
+                            + "\n"
+                        )
+                    else:
+                        problems.extend(entry.problems[: max(0, 100 - len(problems))])
+                        pending.clear()
+                elif isinstance(entry, Skipped):
+                    report.skipped += 1
+                    if len(report.warnings) < MAX_LISTED:
+                        report.warnings.append(
+                            f"{path}:{entry.line}: {entry.field}: {entry.message}"
+                        )
+                if len(pending) >= BATCH_RECORDS:
+                    importer.add_batch(pending)
+                    pending.clear()
+                    if cancel is not None:
+                        cancel.check()
+                    yield Progress(reader.bytes_read, reader.total_bytes, label)
+            if total_problems and not skip_bad:
+                raise InvalidInputError(str(path), problems, total_problems)
+            importer.add_batch(pending)
+            if cancel is not None:
+                cancel.check()
+            yield Progress(reader.bytes_read, reader.total_bytes, "Finding disagreements")
+            importer.refresh_reasons()
+            if rejects_out is not None:
+                rejects_out.close()
+                rejects_out = None
+                assert rejects_tmp is not None
+                final = path.with_name(path.name + ".rejects.jsonl")
+                report.rejects_path = str(final)
+            repo.set_import_counts(uow.session, batch_id, report.counts())
+            repo.append_audit(
+                uow.session,
+                "import",
+                actor,
+                {
+                    "file": path.name,
+                    "file_sha256": digest,
+                    "format": reader.format.value,
+                    "import_id": batch_id,
+                    "counts": report.counts(),
+                    "items_sha256": sha256_hex("\n".join(sorted(importer.added_digests))),
+                    "app_version": __version__,
+                },
+                project.clock.now(),
+            )
+        except BaseException:
+            if rejects_out is not None:
+                rejects_out.close()
+            if rejects_tmp is not None:
+                rejects_tmp.unlink(missing_ok=True)
+            raise
+    # Committed: only now does the rejects file take its final name.
+    if report.rejects_path is not None and rejects_tmp is not None:
+        os.replace(rejects_tmp, report.rejects_path)
+    return report
+
+
+def _options_json(options: ReadOptions, skip_bad: bool) -> dict[str, Any]:
+    return {
+        "judge": options.judge,
+        "as_labels": options.as_labels,
+        "questions": None if options.questions is None else str(options.questions),
+        "answers": None if options.answers is None else str(options.answers),
+        "skip_bad": skip_bad,
+    }
