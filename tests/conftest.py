@@ -17,7 +17,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point REVIEWDESK_HOME at a temporary folder: tests never touch real user data."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("REVIEWDESK_HOME", str(home))
@@ -67,4 +69,4 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
 
 @pytest.fixture
 def project_path(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "test.reviewdesk"
+    return tmp_path / "test.reviewdesk"

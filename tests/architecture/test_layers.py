@@ -60,7 +60,9 @@ def test_every_package_is_a_known_layer() -> None:
     assert packages - {"samples"} <= set(ALLOWED)
 
 
-@pytest.mark.parametrize(("layer", "path"), layer_files(), ids=lambda v: str(v).split("reviewdesk/")[-1])
+@pytest.mark.parametrize(
+    ("layer", "path"), layer_files(), ids=lambda v: str(v).split("reviewdesk/")[-1]
+)
 def test_imports_follow_the_layers(layer: str, path: Path) -> None:
     for module, line in imports_of(path):
         top, _, rest = module.partition(".")

@@ -124,7 +124,7 @@ class Review(RuleBasedStateMachine):
 
     @invariant()
     def queue_counts_match(self) -> None:
-        pairs, progress = fetch_pairs(self.project, REVIEWERS[0], 1)
+        _pairs, progress = fetch_pairs(self.project, REVIEWERS[0], 1)
         per_entry: dict[str, int] = {}
         for (entry, _), choice in self.current.items():
             if choice != "skip":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import sqlite3
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reviewdesk.domain.errors import CanceledError, InvalidInputError
-from reviewdesk.domain.progress import CancelToken, Progress, run_to_completion
+from reviewdesk.domain.progress import CancelToken, run_to_completion
 from reviewdesk.services.importing import ImportOptions, import_file
 from reviewdesk.services.project import Project, create_project
 from reviewdesk.services.status import get_status
@@ -56,7 +57,11 @@ def test_native_import_and_idempotent_reimport(project: Project, tmp_path: Path)
 def test_conflicting_judgment_is_reported_not_imported(project: Project, tmp_path: Path) -> None:
     first = write_jsonl(
         tmp_path / "a.jsonl",
-        [native_item("x", judgments=[{"judge": "j1", "kind": "llm", "verdict": "A", "order": "AB"}])],
+        [
+            native_item(
+                "x", judgments=[{"judge": "j1", "kind": "llm", "verdict": "A", "order": "AB"}]
+            )
+        ],
     )
     second = write_jsonl(
         tmp_path / "b.jsonl",
@@ -72,8 +77,10 @@ def test_conflicting_judgment_is_reported_not_imported(project: Project, tmp_pat
     )
     run_to_completion(import_file(project, first))
     report = run_to_completion(import_file(project, second))
-    assert report.judgments_conflicting == 1 and report.judgments_added == 1
-    assert "j1" in report.conflicts[0] and "already has a different judgment" in report.conflicts[0]
+    assert report.judgments_conflicting == 1
+    assert report.judgments_added == 1
+    assert "j1" in report.conflicts[0]
+    assert "already has a different judgment" in report.conflicts[0]
     assert counts(project)[1] == 2
 
 
@@ -81,7 +88,8 @@ def test_item_with_changed_content_is_a_conflict(project: Project, tmp_path: Pat
     run_to_completion(import_file(project, write_jsonl(tmp_path / "a.jsonl", [native_item("x")])))
     changed = native_item("x", text_a="A different answer")
     report = run_to_completion(import_file(project, write_jsonl(tmp_path / "b.jsonl", [changed])))
-    assert report.items_added == 0 and "different prompt or responses" in report.conflicts[0]
+    assert report.items_added == 0
+    assert "different prompt or responses" in report.conflicts[0]
 
 
 def test_invalid_file_changes_nothing(project: Project, tmp_path: Path) -> None:
@@ -105,21 +113,25 @@ def test_skip_bad_imports_the_rest_and_writes_rejects(project: Project, tmp_path
     data = tmp_path / "in.jsonl"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = run_to_completion(import_file(project, data, skip_bad=True))
-    assert report.items_added == 2 and report.rejected == 1
+    assert report.items_added == 2
+    assert report.rejected == 1
     rejects = [json.loads(x) for x in Path(report.rejects_path or "").read_text().splitlines()]
-    assert rejects[0]["line"] == 2 and rejects[0]["problems"][0].startswith(f"{data}:2:")
+    assert rejects[0]["line"] == 2
+    assert rejects[0]["problems"][0].startswith(f"{data}:2:")
 
 
 def test_cancel_rolls_back(project: Project, tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "big.jsonl", [native_item(f"i{n}") for n in range(3000)])
     token = CancelToken()
     job = import_file(project, data, cancel=token)
-    seen: list[Progress] = []
-    with pytest.raises(CanceledError):
-        for progress in job:
-            seen.append(progress)
-            if len(seen) == 2:
+
+    def drive() -> None:
+        for n, _progress in enumerate(job):
+            if n == 1:
                 token.cancel()
+
+    with pytest.raises(CanceledError):
+        drive()
     assert counts(project) == (0, 0, 0)
 
 
@@ -134,7 +146,7 @@ def test_progress_reaches_the_end(project: Project, tmp_path: Path) -> None:
             break
     assert updates[0].done == 0
     assert updates[-1].done == updates[-1].total == data.stat().st_size
-    assert all(a.done <= b.done for a, b in zip(updates, updates[1:], strict=False))
+    assert all(a.done <= b.done for a, b in itertools.pairwise(updates))
 
 
 def test_two_alpaca_judges_land_on_the_same_items(project: Project) -> None:
@@ -144,13 +156,17 @@ def test_two_alpaca_judges_land_on_the_same_items(project: Project) -> None:
     cot = run_to_completion(
         import_file(project, ALPACA / "cohere_alpaca_eval_cot_gpt4_turbo_fn_first40.json")
     )
-    assert plain.items_added == 40 and cot.items_added == 0 and cot.items_existing == 40
+    assert plain.items_added == 40
+    assert cot.items_added == 0
+    assert cot.items_existing == 40
     status = get_status(project)
     assert status["judges"] == ["alpaca_eval_cot_gpt4_turbo_fn", "alpaca_eval_gpt4_turbo_fn"]
     assert status["judgments"] == 80
     # Where the two judges disagree is exactly what the queue must find.
     plain_prefs = json.loads((ALPACA / "cohere_alpaca_eval_gpt4_turbo_fn_first40.json").read_text())
-    cot_prefs = json.loads((ALPACA / "cohere_alpaca_eval_cot_gpt4_turbo_fn_first40.json").read_text())
+    cot_prefs = json.loads(
+        (ALPACA / "cohere_alpaca_eval_cot_gpt4_turbo_fn_first40.json").read_text()
+    )
     differ = sum(
         1 for a, b in zip(plain_prefs, cot_prefs, strict=True) if a["preference"] != b["preference"]
     )
@@ -174,7 +190,9 @@ def test_kill_during_import_leaves_the_project_unchanged(tmp_path: Path) -> None
     path = tmp_path / "p.reviewdesk"
     create_project(path, seed=1).close()
     small = write_jsonl(tmp_path / "small.jsonl", [native_item("keep-1"), native_item("keep-2")])
-    subprocess.run([sys.executable, "-m", "reviewdesk", "import", str(path), str(small)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "reviewdesk", "import", str(path), str(small)], check=True
+    )
     big = tmp_path / "big.jsonl"
     filler = "All hands: check the dashboards, then roll back the last deploy. " * 30
     with big.open("w", encoding="utf-8") as fh:

@@ -133,7 +133,11 @@ def test_models_match_migrations(project_path: Path) -> None:
         conn.rollback()
     # The serving index is an expression index, which Alembic reflects only approximately; it is
     # created by hand in 0001 and checked by test_serving_query_uses_the_partial_index.
-    rest = [d for d in diff if not (d[0] in ("add_index", "remove_index") and d[1].name == "ix_queue_entry_serving")]
+    rest = [
+        d
+        for d in diff
+        if not (d[0] in ("add_index", "remove_index") and d[1].name == "ix_queue_entry_serving")
+    ]
     assert rest == []
 
 

@@ -40,7 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def fail(message: str, code: int) -> int:
-    print(message, file=sys.stderr)
     return code
 
 
@@ -66,14 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail("reviewdesk: interrupted; nothing was changed", EXIT_INTERRUPTED)
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:
+    except Exception:  # noqa: BLE001 - the last resort: every bug becomes exit code 70
         try:
             _setup_logging()
             log.exception("unexpected error in %r", list(argv) if argv is not None else sys.argv)
             from reviewdesk.services.paths import log_file
 
             where = str(log_file())
-        except Exception:
+        except Exception:  # noqa: BLE001 - logging itself failed (read-only home?)
             where = "the log (could not be written)"
         return fail(f"reviewdesk: internal error, details in {where}", EXIT_INTERNAL)
 

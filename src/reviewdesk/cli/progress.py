@@ -46,6 +46,8 @@ def run_job(job: Job[T], *, show: bool | None = None) -> T:
                     update: Progress = next(job)
                 except StopIteration as stop:
                     return stop.value  # type: ignore[no-any-return]
-                bar.update(task, completed=update.done, total=update.total, description=update.label)
+                bar.update(
+                    task, completed=update.done, total=update.total, description=update.label
+                )
     finally:
         job.close()

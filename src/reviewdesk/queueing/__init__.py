@@ -1,1 +1,4 @@
-"""Queue policy: disagreement reasons, priorities, audit sampling and blinding (pure, domain only)."""
+"""Queue policy: disagreement reasons, priorities, audit sampling and blinding.
+
+Pure functions over domain values; no I/O.
+"""

@@ -8,7 +8,7 @@ else its merged verdict is ``tie``. Refusal-only judgments (no verdict) are not 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from reviewdesk.domain.model import DisagreementReason, Order, Verdict
 
@@ -27,9 +27,8 @@ LOW_CONFIDENCE_MARGIN = 0.1
 _EPS = 1e-12
 
 
-@dataclass(frozen=True)
-class JudgeVerdict:
-    """One judgment reduced to what disagreement needs."""
+class JudgeVerdict(NamedTuple):
+    """One judgment reduced to what disagreement needs (a tuple: built once per judgment)."""
 
     judge: str
     order: Order
@@ -41,10 +40,17 @@ def merge_verdicts(verdicts: Iterable[JudgeVerdict]) -> tuple[dict[str, Verdict]
     """Merge each judge's verdicts; return (merged verdict per judge, judges that flipped)."""
     seen: dict[str, dict[Order, Verdict]] = {}
     for v in verdicts:
-        seen.setdefault(v.judge, {})[v.order] = v.verdict
+        by_order = seen.get(v.judge)
+        if by_order is None:
+            seen[v.judge] = {v.order: v.verdict}
+        else:
+            by_order[v.order] = v.verdict
     merged: dict[str, Verdict] = {}
     flipped: set[str] = set()
     for judge, by_order in seen.items():
+        if len(by_order) == 1:
+            merged[judge] = next(iter(by_order.values()))
+            continue
         values = set(by_order.values())
         merged[judge] = next(iter(values)) if len(values) == 1 else Verdict.TIE
         ab, ba = by_order.get(Order.AB), by_order.get(Order.BA)
@@ -53,25 +59,39 @@ def merge_verdicts(verdicts: Iterable[JudgeVerdict]) -> tuple[dict[str, Verdict]
     return merged, flipped
 
 
+_DECISIVE = frozenset((Verdict.A, Verdict.B))
+
+
 def disagreement_reasons(verdicts: Iterable[JudgeVerdict]) -> frozenset[DisagreementReason]:
-    """The reasons an item is contested (possibly several, possibly none)."""
+    """The reasons an item is contested (possibly several, possibly none).
+
+    Runs once per imported item, so it avoids needless allocation.
+    """
     verdicts = list(verdicts)
+    if not verdicts:
+        return _NONE
     merged, flipped = merge_verdicts(verdicts)
     reasons: set[DisagreementReason] = set()
     values = set(merged.values())
     if Verdict.A in values and Verdict.B in values:
         reasons.add(DisagreementReason.JUDGE_SPLIT)
+    elif values & _DECISIVE and values - _DECISIVE:
+        reasons.add(DisagreementReason.TIE_SPLIT)
     if flipped:
         reasons.add(DisagreementReason.POSITION_FLIP)
-    decisive = {v for v in values if v.decisive}
-    if DisagreementReason.JUDGE_SPLIT not in reasons and decisive and values - decisive:
-        reasons.add(DisagreementReason.TIE_SPLIT)
-    probs = [
-        v.probability_b for v in verdicts if v.verdict.decisive and v.probability_b is not None
-    ]
-    if probs and all(abs(p - 0.5) < LOW_CONFIDENCE_MARGIN - _EPS for p in probs):
+    low = None
+    for v in verdicts:
+        if v.probability_b is not None and v.verdict in _DECISIVE:
+            if abs(v.probability_b - 0.5) >= LOW_CONFIDENCE_MARGIN - _EPS:
+                low = False
+                break
+            low = True
+    if low:
         reasons.add(DisagreementReason.LOW_CONFIDENCE)
-    return frozenset(reasons)
+    return frozenset(reasons) if reasons else _NONE
+
+
+_NONE: frozenset[DisagreementReason] = frozenset()
 
 
 def reasons_to_mask(reasons: Iterable[DisagreementReason]) -> int:

@@ -78,4 +78,3 @@ def left_slot_for(seed: int, item_key: str, labels_before: int) -> Slot:
     """
     first = first_left_slot(seed, item_key)
     return first if labels_before % 2 == 0 else first.other
-

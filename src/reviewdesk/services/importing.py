@@ -20,11 +20,10 @@ from typing import Any
 from reviewdesk import __version__
 from reviewdesk.domain.clock import to_iso
 from reviewdesk.domain.errors import InvalidInputError, Problem, UserError
-from reviewdesk.domain.hashing import canonical_json, item_content, sha256_hex
+from reviewdesk.domain.hashing import canonical_json, fields_sha256, label_event_sha256
 from reviewdesk.domain.model import (
     ItemRecord,
     JudgmentRecord,
-    LabelRecord,
     Order,
     Skipped,
     Slot,
@@ -33,12 +32,13 @@ from reviewdesk.domain.model import (
 )
 from reviewdesk.domain.progress import CancelToken, Job, Progress
 from reviewdesk.io.formats import Format, ReadOptions, Rejected, open_reader
-
-#: The options of an import, as the CLI and GUI give them (the io layer's own type).
-ImportOptions = ReadOptions
 from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons, reasons_to_mask
 from reviewdesk.services.project import Project
 from reviewdesk.storage import repositories as repo
+from reviewdesk.storage.repositories import DbSession
+
+#: The options of an import, as the CLI and GUI give them (the io layer's own type).
+ImportOptions = ReadOptions
 
 BATCH_RECORDS = 1000
 MAX_LISTED = 100
@@ -122,66 +122,63 @@ def file_sha256(path: Path) -> str:
 
 
 def judgment_digest(j: JudgmentRecord) -> str:
-    return sha256_hex(
-        canonical_json(
-            {
-                "kind": j.kind.value,
-                "verdict": None if j.verdict is None else j.verdict.value,
-                "probability_b": j.probability_b,
-                "scores": None if j.scores is None else {k.value: v for k, v in j.scores.items()},
-                "refusal": None if j.refusal is None else {k.value: v.value for k, v in j.refusal.items()},
-                "rationale": j.rationale,
-            }
-        )
-    )
-
-
-def label_digest(item_key: str, label: LabelRecord) -> str:
-    return sha256_hex(
-        canonical_json(
-            {
-                "item": item_key,
-                "reviewer": label.reviewer,
-                "choice": label.choice.value,
-                "shown_left": None if label.shown_left is None else label.shown_left.value,
-                "labeled_at": None if label.labeled_at is None else to_iso(label.labeled_at),
-                "refusal": None if label.refusal is None else {k.value: v.value for k, v in label.refusal.items()},
-                "dwell_ms": label.dwell_ms,
-                "note": label.note,
-            }
-        )
+    """Identity of a judgment's content, to tell duplicates from conflicts."""
+    scores = j.scores or {}
+    refusal = j.refusal or {}
+    return fields_sha256(
+        "judgment/v1",
+        j.kind.value,
+        None if j.verdict is None else j.verdict.value,
+        j.probability_b,
+        scores.get(Slot.A),
+        scores.get(Slot.B),
+        refusal[Slot.A].value if Slot.A in refusal else None,
+        refusal[Slot.B].value if Slot.B in refusal else None,
+        j.rationale,
     )
 
 
 def item_digest(record: ItemRecord) -> str:
-    """Identity of an item's content: prompt and both slots' model and text."""
-    return sha256_hex(canonical_json(item_content(record.prompt, record.messages, record.responses)))
+    """Identity of an item's content: prompt (or messages) and both slots' model and text."""
+    a, b = record.responses[Slot.A], record.responses[Slot.B]
+    messages = (
+        None
+        if record.messages is None
+        else tuple((m.role.value, m.content) for m in record.messages)
+    )
+    return fields_sha256("item/v1", record.prompt, repr(messages), a.model, a.text, b.model, b.text)
+
+
+#: Stored on an item whose disagreement reasons must be recomputed at the end of the import.
+_STALE = -1
 
 
 class _Importer:
-    """State of one import transaction (ids assigned here, inserted in batches)."""
+    """One import transaction: ids are assigned here, rows go in by ``executemany`` per batch.
 
-    def __init__(self, project: Project, uow: Any, report: ImportReport, batch_id: int) -> None:
+    Memory stays bounded by the batch size: nothing accumulates across batches except counters,
+    a running digest of the items added, and the judge and reviewer name caches.
+    """
+
+    def __init__(
+        self, project: Project, session: DbSession, report: ImportReport, batch_id: int
+    ) -> None:
         self.project = project
-        self.session = uow.session
+        self.session = session
         self.report = report
         self.batch_id = batch_id
         self.now = to_iso(project.clock.now())
-        self.next_item_id, self.next_response_id, self.next_judgment_id = repo.next_ids(
-            self.session
-        )
+        self.next_item_id, self.next_response_id, self.next_judgment_id = repo.next_ids(session)
         self.judges: dict[str, tuple[int, str]] = {}
         self.reviewers: dict[str, int] = {}
-        self.touched: set[int] = set()  # items whose judgments changed
-        self.seen_judgments: dict[tuple[int, int, str], str] = {}
-        self.added_digests: list[str] = []
+        self.items_digest = hashlib.sha256()
 
     def add_batch(self, records: Sequence[ItemRecord]) -> None:
-        keys = [r.item_id for r in records]
-        stored = repo.find_items(self.session, keys)
-        item_rows: list[dict[str, Any]] = []
-        response_rows: list[dict[str, Any]] = []
+        stored = repo.find_items(self.session, [r.item_id for r in records])
+        item_rows: list[tuple[Any, ...]] = []
+        response_rows: list[tuple[Any, ...]] = []
         ids: dict[str, int] = {}
+        new: dict[str, ItemRecord] = {}  # item id -> the record that added it in this batch
         for record in records:
             digest = item_digest(record)
             if record.item_id in stored:
@@ -199,47 +196,47 @@ class _Importer:
             self.next_item_id += 1
             ids[record.item_id] = item_id
             stored[record.item_id] = (item_id, digest)
-            self.added_digests.append(f"{record.item_id}:{digest}")
+            new[record.item_id] = record
+            self.items_digest.update(f"{record.item_id}:{digest}\n".encode())
             item_rows.append(
-                {
-                    "id": item_id,
-                    "item_key": record.item_id,
-                    "prompt": record.prompt,
-                    "messages": None
+                (
+                    item_id,
+                    record.item_id,
+                    record.prompt,
+                    None
                     if record.messages is None
                     else canonical_json([[m.role.value, m.content] for m in record.messages]),
-                    "slices": canonical_json(dict(record.slices)),
-                    "expected_behavior": None
-                    if record.expected_behavior is None
-                    else record.expected_behavior.value,
-                    "subject_id": record.subject_id,
-                    "panel": None if record.panel is None else record.panel.value,
-                    "meta": canonical_json(dict(record.metadata)) if record.metadata else None,
-                    "content_sha256": digest,
-                    "reasons": 0,
-                    "import_id": self.batch_id,
-                    "created_at": self.now,
-                    "erased_at": None,
-                }
+                    canonical_json(dict(record.slices)),
+                    None if record.expected_behavior is None else record.expected_behavior.value,
+                    record.subject_id,
+                    None if record.panel is None else record.panel.value,
+                    canonical_json(dict(record.metadata)) if record.metadata else None,
+                    digest,
+                    _reasons_of(record.judgments),
+                    self.batch_id,
+                    self.now,
+                )
             )
             for slot in (Slot.A, Slot.B):
                 response = record.responses[slot]
                 response_rows.append(
-                    {
-                        "id": self.next_response_id,
-                        "item_id": item_id,
-                        "slot": slot.value,
-                        "model": response.model,
-                        "text": response.text,
-                        "char_len": len(response.text),
-                    }
+                    (
+                        self.next_response_id,
+                        item_id,
+                        slot.value,
+                        response.model,
+                        response.text,
+                        len(response.text),
+                    )
                 )
                 self.next_response_id += 1
             self.report.items_added += 1
         repo.insert_items(self.session, item_rows)
         repo.insert_responses(self.session, response_rows)
-        self.add_judgments([r for r in records if r.item_id in ids], ids)
-        self.add_labels([r for r in records if r.item_id in ids and r.labels], ids)
+        accepted = [r for r in records if r.item_id in ids]
+        touched = self.add_judgments(accepted, ids, new)
+        repo.mark_items_stale(self.session, sorted(touched), _STALE)
+        self.add_labels([r for r in accepted if r.labels], ids)
 
     def judge_id(self, record: ItemRecord, judgment: JudgmentRecord) -> int | None:
         known = self.judges.get(judgment.judge)
@@ -258,21 +255,32 @@ class _Importer:
             return None
         return judge_id
 
-    def add_judgments(self, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
+    def add_judgments(
+        self, records: Sequence[ItemRecord], ids: dict[str, int], new: dict[str, ItemRecord]
+    ) -> set[int]:
+        """Insert the batch's judgments; return the pre-existing items whose judgments changed.
+
+        Items new in this batch got their disagreement reasons on insert (all their judgments
+        are in their record); a record repeating an item later gets it recomputed at the end.
+        """
         with_judgments = [r for r in records if r.judgments]
+        touched: set[int] = set()
         if not with_judgments:
-            return
-        stored = repo.existing_judgments(self.session, [ids[r.item_id] for r in with_judgments])
-        rows: list[dict[str, Any]] = []
+            return touched
+        old = [ids[r.item_id] for r in with_judgments if new.get(r.item_id) is not r]
+        stored = repo.existing_judgments(self.session, old) if old else {}
+        seen: dict[tuple[int, int, str], str] = {}
+        rows: list[tuple[Any, ...]] = []
         for record in with_judgments:
             item_id = ids[record.item_id]
+            is_new = new.get(record.item_id) is record
             for judgment in record.judgments:
                 judge_id = self.judge_id(record, judgment)
                 if judge_id is None:
                     continue
                 key = (item_id, judge_id, judgment.order.value)
                 digest = judgment_digest(judgment)
-                previous = stored.get(key) or self.seen_judgments.get(key)
+                previous = seen.get(key) if is_new else (stored.get(key) or seen.get(key))
                 if previous is not None:
                     if previous == digest:
                         self.report.judgments_duplicate += 1
@@ -284,30 +292,32 @@ class _Importer:
                             f"{record.item_id!r}; not imported"
                         )
                     continue
-                self.seen_judgments[key] = digest
+                seen[key] = digest
                 scores = judgment.scores or {}
                 refusal = judgment.refusal or {}
                 rows.append(
-                    {
-                        "id": self.next_judgment_id,
-                        "item_id": item_id,
-                        "judge_id": judge_id,
-                        "display_order": judgment.order.value,
-                        "verdict": None if judgment.verdict is None else judgment.verdict.value,
-                        "probability_b": judgment.probability_b,
-                        "score_a": scores.get(Slot.A),
-                        "score_b": scores.get(Slot.B),
-                        "refusal_a": None if Slot.A not in refusal else refusal[Slot.A].value,
-                        "refusal_b": None if Slot.B not in refusal else refusal[Slot.B].value,
-                        "rationale": judgment.rationale,
-                        "content_sha256": digest,
-                        "import_id": self.batch_id,
-                    }
+                    (
+                        self.next_judgment_id,
+                        item_id,
+                        judge_id,
+                        judgment.order.value,
+                        None if judgment.verdict is None else judgment.verdict.value,
+                        judgment.probability_b,
+                        scores.get(Slot.A),
+                        scores.get(Slot.B),
+                        refusal[Slot.A].value if Slot.A in refusal else None,
+                        refusal[Slot.B].value if Slot.B in refusal else None,
+                        judgment.rationale,
+                        digest,
+                        self.batch_id,
+                    )
                 )
                 self.next_judgment_id += 1
-                self.touched.add(item_id)
+                if not is_new:
+                    touched.add(item_id)
         repo.insert_judgments(self.session, rows)
         self.report.judgments_added += len(rows)
+        return touched
 
     def add_labels(self, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
         if not records:
@@ -319,38 +329,50 @@ class _Importer:
         stored = repo.existing_label_hashes(self.session, [ids[r.item_id] for r in records])
         for record in records:
             for label in record.labels:
-                digest = label_digest(record.item_id, label)
+                refusal = label.refusal or {}
+                fields: dict[str, Any] = {
+                    "kind": "label",
+                    "item": record.item_id,
+                    "entry_id": None,
+                    "reviewer": label.reviewer,
+                    "provenance": "import",
+                    "screen_choice": None
+                    if label.shown_left is None
+                    else screen_choice_for(label.choice, label.shown_left).value,
+                    "left_slot": None if label.shown_left is None else label.shown_left.value,
+                    "choice": label.choice.value,
+                    "refusal_a": refusal[Slot.A].value if Slot.A in refusal else None,
+                    "refusal_b": refusal[Slot.B].value if Slot.B in refusal else None,
+                    "tags": None,
+                    "note": label.note,
+                    "flagged": False,
+                    "dwell_ms": label.dwell_ms,
+                    "queue_reason": None,
+                    "inclusion_prob": None,
+                    "labeled_at": self.now
+                    if label.labeled_at is None
+                    else to_iso(label.labeled_at),
+                    "retracts_id": None,
+                }
+                if label.labeled_at is None:
+                    # Without a time of its own, the label's identity must not depend on when it
+                    # was imported, or every re-import would add it again.
+                    digest = label_event_sha256(fields | {"labeled_at": None})
+                else:
+                    digest = label_event_sha256(fields)
                 if digest in stored:
                     self.report.labels_duplicate += 1
                     continue
                 stored.add(digest)
-                refusal = label.refusal or {}
-                screen = None
-                if label.shown_left is not None:
-                    screen = screen_choice_for(label.choice, label.shown_left).value
+                row = {k: v for k, v in fields.items() if k not in ("item", "reviewer")}
                 repo.insert_label_event(
                     self.session,
-                    {
-                        "kind": "label",
+                    row
+                    | {
                         "item_id": ids[record.item_id],
-                        "entry_id": None,
                         "reviewer_id": self.reviewers[label.reviewer],
-                        "provenance": "import",
-                        "screen_choice": screen,
-                        "left_slot": None if label.shown_left is None else label.shown_left.value,
-                        "choice": label.choice.value,
-                        "refusal_a": refusal[Slot.A].value if Slot.A in refusal else None,
-                        "refusal_b": refusal[Slot.B].value if Slot.B in refusal else None,
-                        "tags": None,
-                        "note": label.note,
-                        "flagged": False,
-                        "dwell_ms": label.dwell_ms,
-                        "queue_reason": None,
-                        "inclusion_prob": None,
-                        "labeled_at": self.now if label.labeled_at is None else to_iso(label.labeled_at),
                         "created_at": self.now,
                         "app_version": __version__,
-                        "retracts_id": None,
                         "import_id": self.batch_id,
                         "content_sha256": digest,
                     },
@@ -361,22 +383,34 @@ class _Importer:
         if len(self.report.conflicts) < MAX_LISTED:
             self.report.conflicts.append(message)
 
-    def refresh_reasons(self) -> None:
-        """Recompute the disagreement reasons of every item whose judgments changed."""
-        touched = sorted(self.touched)
-        for start in range(0, len(touched), 5000):
-            chunk = touched[start : start + 5000]
+    def refresh_stale_reasons(self) -> None:
+        """Recompute reasons of pre-existing items that gained judgments (bounded chunks)."""
+        while True:
+            chunk = repo.stale_items(self.session, _STALE, 5000)
+            if not chunk:
+                return
             per_item: dict[int, list[JudgeVerdict]] = {item_id: [] for item_id in chunk}
             for fact in repo.judgments_for_items(self.session, chunk):
-                if fact.verdict is None:
-                    continue  # refusal-only judgments cast no preference
-                per_item[fact.item_id].append(
-                    JudgeVerdict(fact.judge, Order(fact.order), Verdict(fact.verdict), fact.probability_b)
-                )
+                if fact.verdict is not None:  # refusal-only judgments cast no preference
+                    per_item[fact.item_id].append(
+                        JudgeVerdict(
+                            fact.judge, Order(fact.order), Verdict(fact.verdict), fact.probability_b
+                        )
+                    )
             repo.set_item_reasons(
                 self.session,
-                {item_id: reasons_to_mask(disagreement_reasons(v)) for item_id, v in per_item.items()},
+                {i: reasons_to_mask(disagreement_reasons(v)) for i, v in per_item.items()},
             )
+
+
+def _reasons_of(judgments: Sequence[JudgmentRecord]) -> int:
+    return reasons_to_mask(
+        disagreement_reasons(
+            JudgeVerdict(j.judge, j.order, j.verdict, j.probability_b)
+            for j in judgments
+            if j.verdict is not None
+        )
+    )
 
 
 def import_file(
@@ -414,7 +448,7 @@ def import_file(
             _options_json(options, skip_bad),
             project.clock.now(),
         )
-        importer = _Importer(project, uow, report, batch_id)
+        importer = _Importer(project, uow.session, report, batch_id)
         pending: list[ItemRecord] = []
         label = f"Importing {path.name}"
         yield Progress(0, reader.total_bytes, label)
@@ -464,7 +498,7 @@ def import_file(
             if cancel is not None:
                 cancel.check()
             yield Progress(reader.bytes_read, reader.total_bytes, "Finding disagreements")
-            importer.refresh_reasons()
+            importer.refresh_stale_reasons()
             if rejects_out is not None:
                 rejects_out.close()
                 rejects_out = None
@@ -482,7 +516,7 @@ def import_file(
                     "format": reader.format.value,
                     "import_id": batch_id,
                     "counts": report.counts(),
-                    "items_sha256": sha256_hex("\n".join(sorted(importer.added_digests))),
+                    "items_sha256": importer.items_digest.hexdigest(),
                     "app_version": __version__,
                 },
                 project.clock.now(),

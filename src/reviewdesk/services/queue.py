@@ -75,15 +75,20 @@ def build_queue(
     added = {reason.value: 0 for reason in QueueReason}
     with project.store.write() as uow:
         session = uow.session
-        build_id = repo.add_queue_build(
-            session, {"audit_rate": rate, "overlap": need}, {}, now
-        )
+        build_id = repo.add_queue_build(session, {"audit_rate": rate, "overlap": need}, {}, now)
         queued = repo.queued_item_ids(session)
         candidates = repo.list_queue_candidates(session)
         rows: list[dict[str, Any]] = []
 
-        def entry(item_id: int, key: str, reason: QueueReason, mask: int, base: float,
-                  priority: float, pi: float | None) -> None:
+        def entry(
+            item_id: int,
+            key: str,
+            reason: QueueReason,
+            mask: int,
+            base: float,
+            priority: float,
+            pi: float | None,
+        ) -> None:
             rows.append(
                 {
                     "item_id": item_id,
@@ -108,9 +113,7 @@ def build_queue(
             base = contested_priority(mask_to_reasons(c.reasons), c.slices, settings.slice_weights)
             # Contested items are a census stratum: each is queued, inclusion probability 1.
             entry(c.item_id, c.item_key, QueueReason.CONTESTED, c.reasons, base, base, 1.0)
-        contested = sorted(
-            repo.contested_priorities(session) + [r["base_priority"] for r in rows]
-        )
+        contested = sorted(repo.contested_priorities(session) + [r["base_priority"] for r in rows])
         for c in candidates:
             if c.item_id in queued or (c.reasons and c.panel is None):
                 continue

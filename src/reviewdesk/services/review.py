@@ -15,7 +15,7 @@ from datetime import datetime
 from reviewdesk import __version__
 from reviewdesk.domain.clock import parse_iso, to_iso
 from reviewdesk.domain.errors import UserError
-from reviewdesk.domain.hashing import canonical_json, sha256_hex
+from reviewdesk.domain.hashing import canonical_json, label_event_sha256
 from reviewdesk.domain.model import (
     LabelReceipt,
     Message,
@@ -97,9 +97,7 @@ def _pairs(session: object, seed: int, entries: Sequence[repo.EntryRef]) -> list
 
 
 def _pair(handle: str, t: repo.ItemTexts, left: Slot) -> Pair:
-    messages = (
-        None if t.messages is None else tuple(Message(Role(r), c) for r, c in t.messages)
-    )
+    messages = None if t.messages is None else tuple(Message(Role(r), c) for r, c in t.messages)
     left_text, right_text = (t.text_a, t.text_b) if left is Slot.A else (t.text_b, t.text_a)
     return Pair(handle, t.prompt, messages, left_text, right_text, left)
 
@@ -158,7 +156,9 @@ def serve_next(project: Project, reviewer: str) -> Served:
         else:
             token = secrets.token_urlsafe(16)
             left = left_slot_for(seed, entry.item_key, entry.label_count)
-            repo.add_serving(session, token, entry.entry_id, reviewer_id, left.value, project.clock.now())
+            repo.add_serving(
+                session, token, entry.entry_id, reviewer_id, left.value, project.clock.now()
+            )
         texts = repo.item_texts(session, [entry.item_id])[entry.item_id]
         return Served(token, _pair(token, texts, left), _progress(session, reviewer_id))
 
@@ -179,8 +179,18 @@ def record_label(
     """Record what the reviewer chose for the pair behind ``handle``; committed on return."""
     entry_id, left = _parse_handle(handle)
     return _record(
-        project, reviewer, entry_id, left, choice, refusal_left, refusal_right, note, flagged,
-        tags, dwell_ms, token=None,
+        project,
+        reviewer,
+        entry_id,
+        left,
+        choice,
+        refusal_left,
+        refusal_right,
+        note,
+        flagged,
+        tags,
+        dwell_ms,
+        token=None,
     )
 
 
@@ -205,8 +215,18 @@ def answer_token(
     served_at: datetime = parse_iso(serving.served_at)
     dwell = max(0, int((project.clock.now() - served_at).total_seconds() * 1000))
     return _record(
-        project, reviewer, serving.entry_id, Slot(serving.left_slot), choice, refusal_left,
-        refusal_right, note, False, (), dwell, token=token,
+        project,
+        reviewer,
+        serving.entry_id,
+        Slot(serving.left_slot),
+        choice,
+        refusal_left,
+        refusal_right,
+        note,
+        False,
+        (),
+        dwell,
+        token=token,
     )
 
 
@@ -229,7 +249,9 @@ def _record(
     if dwell_ms is not None and dwell_ms < 0:
         raise UserError("dwell time cannot be negative")
     canonical = canonical_choice(choice, left)
-    refusal = {left: refusal_left, left.other: refusal_right}
+    refusal_a, refusal_b = (
+        (refusal_left, refusal_right) if left is Slot.A else (refusal_right, refusal_left)
+    )
     now = project.clock.now()
     with project.store.write() as uow:
         session = uow.session
@@ -246,8 +268,8 @@ def _record(
             "screen_choice": choice.value,
             "left_slot": left.value,
             "choice": "skip" if canonical is None else canonical.value,
-            "refusal_a": None if refusal[Slot.A] is None else refusal[Slot.A].value,
-            "refusal_b": None if refusal[Slot.B] is None else refusal[Slot.B].value,
+            "refusal_a": None if refusal_a is None else refusal_a.value,
+            "refusal_b": None if refusal_b is None else refusal_b.value,
             "tags": canonical_json(sorted(tags)) if tags else None,
             "note": note or None,
             "flagged": flagged,
@@ -278,8 +300,7 @@ def _record(
 
 def label_event_digest(values: dict[str, object], item_key: str, reviewer: str) -> str:
     """Content hash of a label event: what was labeled, by whom, how, and when."""
-    body = {k: v for k, v in values.items() if k not in ("content_sha256", "item_id", "reviewer_id")}
-    return sha256_hex(canonical_json({"item": item_key, "reviewer": reviewer, **body}))
+    return label_event_sha256(values | {"item": item_key, "reviewer": reviewer})
 
 
 def _refold(session: object, entry_id: int, reviewer_id: int) -> None:

@@ -82,9 +82,7 @@ def read_revision(engine: Engine) -> str | None:
         return revision
 
 
-def upgrade_with_backup(
-    engine: Engine, path: Path, make_backup: Callable[[], Path]
-) -> Path | None:
+def upgrade_with_backup(engine: Engine, path: Path, make_backup: Callable[[], Path]) -> Path | None:
     """Back up, then upgrade, when the file is behind; returns the backup path if one was made."""
     revision = read_revision(engine)
     if not check_revision(path, revision):

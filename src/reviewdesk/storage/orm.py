@@ -261,4 +261,3 @@ class ExportItemRow(Base):
     __tablename__ = "export_item"
     export_id: Mapped[int] = mapped_column(ForeignKey("export_record.id"), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), primary_key=True, index=True)
-

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import CursorResult, Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from reviewdesk.domain.clock import to_iso
@@ -36,12 +36,22 @@ from reviewdesk.storage.orm import (
 )
 
 GENESIS_SHA256 = "0" * 64
+
+#: The session type services hold inside a unit of work (so they need not import SQLAlchemy).
+DbSession = Session
 _CHUNK = 500  # bound on parameters per IN (...) query
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _inserted_id(result: Any) -> int:
+    """The primary key of a single-row Core insert (``CursorResult``, typed loosely by SA)."""
+    key = cast("CursorResult[Any]", result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def table(row: type[Any]) -> Table:
@@ -63,7 +73,10 @@ def put_settings(session: Session, settings: Mapping[str, Any]) -> None:
 
 
 def get_settings(session: Session) -> dict[str, Any]:
-    return {key: json.loads(value) for key, value in session.execute(select(SettingRow.key, SettingRow.value))}
+    return {
+        key: json.loads(value)
+        for key, value in session.execute(select(SettingRow.key, SettingRow.value))
+    }
 
 
 # ---------------------------------------------------------------------------------- audit
@@ -91,12 +104,14 @@ def append_audit(
             record_sha256=sha256_hex(prev + content),
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return _inserted_id(result)
 
 
 def audit_content_sha256(kind: str, created_at: str, actor: str, payload_json: str) -> str:
     return sha256_hex(
-        canonical_json({"kind": kind, "created_at": created_at, "actor": actor, "payload": payload_json})
+        canonical_json(
+            {"kind": kind, "created_at": created_at, "actor": actor, "payload": payload_json}
+        )
     )
 
 
@@ -113,16 +128,20 @@ class AuditRecord:
 
 
 def iter_audit(session: Session, after_id: int = 0, limit: int | None = None) -> list[AuditRecord]:
-    query = select(
-        AuditRecordRow.id,
-        AuditRecordRow.kind,
-        AuditRecordRow.created_at,
-        AuditRecordRow.actor,
-        AuditRecordRow.payload,
-        AuditRecordRow.content_sha256,
-        AuditRecordRow.prev_sha256,
-        AuditRecordRow.record_sha256,
-    ).where(AuditRecordRow.id > after_id).order_by(AuditRecordRow.id)
+    query = (
+        select(
+            AuditRecordRow.id,
+            AuditRecordRow.kind,
+            AuditRecordRow.created_at,
+            AuditRecordRow.actor,
+            AuditRecordRow.payload,
+            AuditRecordRow.content_sha256,
+            AuditRecordRow.prev_sha256,
+            AuditRecordRow.record_sha256,
+        )
+        .where(AuditRecordRow.id > after_id)
+        .order_by(AuditRecordRow.id)
+    )
     if limit is not None:
         query = query.limit(limit)
     return [AuditRecord(*row) for row in session.execute(query)]
@@ -132,7 +151,12 @@ def iter_audit(session: Session, after_id: int = 0, limit: int | None = None) ->
 
 
 def add_import_batch(
-    session: Session, path: str, file_sha256: str, fmt: str, options: Mapping[str, Any], moment: datetime
+    session: Session,
+    path: str,
+    file_sha256: str,
+    fmt: str,
+    options: Mapping[str, Any],
+    moment: datetime,
 ) -> int:
     result = session.execute(
         insert(table(ImportBatchRow)).values(
@@ -144,7 +168,7 @@ def add_import_batch(
             counts="{}",
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return _inserted_id(result)
 
 
 def set_import_counts(session: Session, batch_id: int, counts: Mapping[str, int]) -> None:
@@ -183,16 +207,77 @@ def insert_many(session: Session, row: type[Any], values: list[dict[str, Any]]) 
         session.execute(insert(table(row)), values)
 
 
-def insert_items(session: Session, values: list[dict[str, Any]]) -> None:
-    insert_many(session, ItemRow, values)
+def _insert_tuples(
+    session: Session, row: type[Any], columns: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """One ``executemany`` of plain tuples: the bulk path of imports (no per-row compilation)."""
+    if values:
+        sql = (
+            f"INSERT INTO {row.__tablename__} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        session.connection().exec_driver_sql(sql, values)
 
 
-def insert_responses(session: Session, values: list[dict[str, Any]]) -> None:
-    insert_many(session, ResponseRow, values)
+ITEM_COLUMNS = (
+    "id",
+    "item_key",
+    "prompt",
+    "messages",
+    "slices",
+    "expected_behavior",
+    "subject_id",
+    "panel",
+    "meta",
+    "content_sha256",
+    "reasons",
+    "import_id",
+    "created_at",
+)
+RESPONSE_COLUMNS = ("id", "item_id", "slot", "model", "text", "char_len")
+JUDGMENT_COLUMNS = (
+    "id",
+    "item_id",
+    "judge_id",
+    "display_order",
+    "verdict",
+    "probability_b",
+    "score_a",
+    "score_b",
+    "refusal_a",
+    "refusal_b",
+    "rationale",
+    "content_sha256",
+    "import_id",
+)
 
 
-def insert_judgments(session: Session, values: list[dict[str, Any]]) -> None:
-    insert_many(session, JudgmentRow, values)
+def insert_items(session: Session, values: list[tuple[Any, ...]]) -> None:
+    """Rows in ``ITEM_COLUMNS`` order."""
+    _insert_tuples(session, ItemRow, ITEM_COLUMNS, values)
+
+
+def insert_responses(session: Session, values: list[tuple[Any, ...]]) -> None:
+    """Rows in ``RESPONSE_COLUMNS`` order."""
+    _insert_tuples(session, ResponseRow, RESPONSE_COLUMNS, values)
+
+
+def insert_judgments(session: Session, values: list[tuple[Any, ...]]) -> None:
+    """Rows in ``JUDGMENT_COLUMNS`` order."""
+    _insert_tuples(session, JudgmentRow, JUDGMENT_COLUMNS, values)
+
+
+def mark_items_stale(session: Session, item_ids: Sequence[int], marker: int) -> None:
+    if item_ids:
+        session.connection().exec_driver_sql(
+            "UPDATE item SET reasons = ? WHERE id = ?", [(marker, i) for i in item_ids]
+        )
+
+
+def stale_items(session: Session, marker: int, limit: int) -> list[int]:
+    return list(
+        session.execute(select(ItemRow.id).where(ItemRow.reasons == marker).limit(limit)).scalars()
+    )
 
 
 def get_or_create_judges(session: Session, judges: Mapping[str, str]) -> dict[str, tuple[int, str]]:
@@ -236,7 +321,9 @@ def get_or_create_reviewers(
     if not wanted:
         return {}
     found = dict(
-        session.execute(select(ReviewerRow.name, ReviewerRow.id).where(ReviewerRow.name.in_(wanted))).all()
+        session.execute(
+            select(ReviewerRow.name, ReviewerRow.id).where(ReviewerRow.name.in_(wanted))
+        ).all()
     )
     missing = [
         {"name": n, "kind": kind, "created_at": to_iso(moment)} for n in wanted if n not in found
@@ -335,7 +422,9 @@ def list_queue_candidates(session: Session) -> list[QueueCandidate]:
 
 def queued_item_ids(session: Session, round_: int = 0) -> set[int]:
     return set(
-        session.execute(select(QueueEntryRow.item_id).where(QueueEntryRow.round == round_)).scalars()
+        session.execute(
+            select(QueueEntryRow.item_id).where(QueueEntryRow.round == round_)
+        ).scalars()
     )
 
 
@@ -352,10 +441,12 @@ def add_queue_build(
 ) -> int:
     result = session.execute(
         insert(table(QueueBuildRow)).values(
-            created_at=to_iso(moment), params=canonical_json(dict(params)), counts=canonical_json(dict(counts))
+            created_at=to_iso(moment),
+            params=canonical_json(dict(params)),
+            counts=canonical_json(dict(counts)),
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return _inserted_id(result)
 
 
 def insert_queue_entries(session: Session, values: list[dict[str, Any]]) -> None:
@@ -374,10 +465,13 @@ def raise_queue_requirements(session: Session, labels_needed: int, audit_rate: f
     higher one. Returns how many entries now need more labels.
     """
     entries = table(QueueEntryRow)
-    raised = session.execute(
-        update(entries)
-        .where(entries.c.labels_needed < labels_needed)
-        .values(labels_needed=labels_needed)
+    raised = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(entries)
+            .where(entries.c.labels_needed < labels_needed)
+            .values(labels_needed=labels_needed)
+        ),
     ).rowcount
     session.execute(
         update(entries)
@@ -434,9 +528,7 @@ def next_entries(
         .where(QueueEntryRow.label_count < QueueEntryRow.labels_needed)
         .where(~labeled.exists())
         .where(ItemRow.erased_at.is_(None))
-        .order_by(
-            QueueEntryRow.priority.desc(), QueueEntryRow.label_count, QueueEntryRow.order_key
-        )
+        .order_by(QueueEntryRow.priority.desc(), QueueEntryRow.label_count, QueueEntryRow.order_key)
         .limit(limit)
     )
     if exclude:
@@ -484,7 +576,9 @@ def item_texts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemTexts
     prompts = {
         item_id: (prompt, messages)
         for item_id, prompt, messages in session.execute(
-            select(ItemRow.id, ItemRow.prompt, ItemRow.messages).where(ItemRow.id.in_(list(item_ids)))
+            select(ItemRow.id, ItemRow.prompt, ItemRow.messages).where(
+                ItemRow.id.in_(list(item_ids))
+            )
         )
     }
     texts: dict[tuple[int, str], str] = {
@@ -522,7 +616,10 @@ def add_serving(
 ) -> None:
     session.execute(
         insert(table(ServingRow)).values(
-            token=token, entry_id=entry_id, reviewer_id=reviewer_id, left_slot=left_slot,
+            token=token,
+            entry_id=entry_id,
+            reviewer_id=reviewer_id,
+            left_slot=left_slot,
             served_at=to_iso(moment),
         )
     )
@@ -541,8 +638,12 @@ class Serving:
 def get_serving(session: Session, token: str) -> Serving | None:
     row = session.execute(
         select(
-            ServingRow.token, ServingRow.entry_id, ServingRow.reviewer_id, ServingRow.left_slot,
-            ServingRow.served_at, ServingRow.answered_event_id,
+            ServingRow.token,
+            ServingRow.entry_id,
+            ServingRow.reviewer_id,
+            ServingRow.left_slot,
+            ServingRow.served_at,
+            ServingRow.answered_event_id,
         ).where(ServingRow.token == token)
     ).first()
     return None if row is None else Serving(*row)
@@ -550,7 +651,9 @@ def get_serving(session: Session, token: str) -> Serving | None:
 
 def mark_served_answered(session: Session, token: str, event_id: int) -> None:
     session.execute(
-        update(table(ServingRow)).where(table(ServingRow).c.token == token).values(answered_event_id=event_id)
+        update(table(ServingRow))
+        .where(table(ServingRow).c.token == token)
+        .values(answered_event_id=event_id)
     )
 
 
@@ -559,7 +662,7 @@ def mark_served_answered(session: Session, token: str, event_id: int) -> None:
 
 def insert_label_event(session: Session, values: Mapping[str, Any]) -> int:
     result = session.execute(insert(table(LabelEventRow)).values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return _inserted_id(result)
 
 
 @dataclass(frozen=True)
@@ -574,7 +677,10 @@ class EventFact:
 def events_for(session: Session, entry_id: int, reviewer_id: int) -> list[EventFact]:
     rows = session.execute(
         select(
-            LabelEventRow.id, LabelEventRow.kind, LabelEventRow.entry_id, LabelEventRow.choice,
+            LabelEventRow.id,
+            LabelEventRow.kind,
+            LabelEventRow.entry_id,
+            LabelEventRow.choice,
             LabelEventRow.retracts_id,
         )
         .where(LabelEventRow.entry_id == entry_id, LabelEventRow.reviewer_id == reviewer_id)
@@ -596,7 +702,10 @@ def set_current_label(
     if current is not None:
         session.execute(
             insert(table(LabelCurrentRow)).values(
-                entry_id=entry_id, reviewer_id=reviewer_id, event_id=current.id, choice=current.choice
+                entry_id=entry_id,
+                reviewer_id=reviewer_id,
+                event_id=current.id,
+                choice=current.choice,
             )
         )
     count = session.execute(
@@ -605,7 +714,9 @@ def set_current_label(
         )
     ).scalar_one()
     session.execute(
-        update(table(QueueEntryRow)).where(table(QueueEntryRow).c.id == entry_id).values(label_count=count)
+        update(table(QueueEntryRow))
+        .where(table(QueueEntryRow).c.id == entry_id)
+        .values(label_count=count)
     )
 
 
@@ -613,7 +724,10 @@ def recent_label_events(session: Session, reviewer_id: int, limit: int) -> list[
     """The reviewer's latest in-app ``label`` events, newest first."""
     rows = session.execute(
         select(
-            LabelEventRow.id, LabelEventRow.kind, LabelEventRow.entry_id, LabelEventRow.choice,
+            LabelEventRow.id,
+            LabelEventRow.kind,
+            LabelEventRow.entry_id,
+            LabelEventRow.choice,
             LabelEventRow.retracts_id,
         )
         .where(
@@ -636,11 +750,10 @@ def event_left_slot(session: Session, event_id: int) -> str | None:
 def retracted_among(session: Session, event_ids: Sequence[int]) -> set[int]:
     if not event_ids:
         return set()
-    return set(
-        session.execute(
-            select(LabelEventRow.retracts_id).where(LabelEventRow.retracts_id.in_(list(event_ids)))
-        ).scalars()
-    )
+    targets = session.execute(
+        select(LabelEventRow.retracts_id).where(LabelEventRow.retracts_id.in_(list(event_ids)))
+    ).scalars()
+    return {t for t in targets if t is not None}
 
 
 def reviewer_progress(session: Session, reviewer_id: int) -> tuple[int, int]:
@@ -670,7 +783,9 @@ def queue_totals(session: Session) -> tuple[int, int]:
     """(labels given toward the queue, labels the queue needs)."""
     done, needed = session.execute(
         select(
-            func.coalesce(func.sum(func.min(QueueEntryRow.label_count, QueueEntryRow.labels_needed)), 0),
+            func.coalesce(
+                func.sum(func.min(QueueEntryRow.label_count, QueueEntryRow.labels_needed)), 0
+            ),
             func.coalesce(func.sum(QueueEntryRow.labels_needed), 0),
         )
     ).one()
@@ -707,7 +822,9 @@ def status_counts(session: Session, reason_bits: Sequence[int]) -> StatusCounts:
     contested = session.execute(select(func.count()).where(ItemRow.reasons != 0)).scalar_one()
     by_bit = {
         bit: int(
-            session.execute(select(func.count()).where(ItemRow.reasons.op("&")(bit) != 0)).scalar_one()
+            session.execute(
+                select(func.count()).where(ItemRow.reasons.op("&")(bit) != 0)
+            ).scalar_one()
         )
         for bit in reason_bits
     }

@@ -76,7 +76,11 @@ def create_store(path: Path, settings: Mapping[str, Any], clock: Clock) -> Proje
         return store
     except BaseException:
         engine.dispose()
-        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        for leftover in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
             leftover.unlink(missing_ok=True)
         raise
 

@@ -14,12 +14,23 @@ from tests.e2e.cli.conftest import run_cli
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert "usage:" in run_cli("frobnicate", check=2).err
     assert "required" in run_cli("next", tmp_path / "p.reviewdesk", check=2).err
-    run_cli("answer", tmp_path / "p.reviewdesk", "--reviewer", "r", "--token", "t", "--choice", "up", check=2)
+    run_cli(
+        "answer",
+        tmp_path / "p.reviewdesk",
+        "--reviewer",
+        "r",
+        "--token",
+        "t",
+        "--choice",
+        "up",
+        check=2,
+    )
 
 
 def test_user_errors_exit_1_with_one_line(tmp_path: Path) -> None:
     missing = run_cli("status", tmp_path / "nope.reviewdesk", check=1)
-    assert missing.err.count("\n") == 1 and "no such project" in missing.err
+    assert missing.err.count("\n") == 1
+    assert "no such project" in missing.err
     project = tmp_path / "p.reviewdesk"
     run_cli("init", project)
     exists = run_cli("init", project, check=1)
@@ -35,7 +46,9 @@ def test_version(tmp_path: Path) -> None:
     assert run_cli("--version").out.startswith("reviewdesk ")
 
 
-def test_internal_error_exits_70_and_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_internal_error_exits_70_and_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "p.reviewdesk"
     assert main(["init", str(project)]) == 0
 
@@ -76,8 +89,10 @@ def test_import_with_skip_bad_writes_rejects(tmp_path: Path) -> None:
     run_cli("import", project, data, check=1)
     assert run_cli("status", project, "--json").json()["items"] == 0
     report = run_cli("import", project, data, "--skip-bad", "--json").json()
-    assert report["items_added"] == 2 and report["rejected"] == 1
+    assert report["items_added"] == 2
+    assert report["rejected"] == 1
     rejects = Path(report["rejects_path"])
     assert rejects == tmp_path / "mixed.jsonl.rejects.jsonl"
     line = rejects.read_text(encoding="utf-8").splitlines()
-    assert len(line) == 1 and '"line": 2' in line[0]
+    assert len(line) == 1
+    assert '"line": 2' in line[0]

@@ -15,7 +15,9 @@ def judged(item_id: str, *judgments: dict[str, Any], **extra: Any) -> dict[str, 
     return native_item(item_id, judgments=list(judgments), **extra)
 
 
-def llm(judge: str, verdict: str, order: str | None = None, p: float | None = None) -> dict[str, Any]:
+def llm(
+    judge: str, verdict: str, order: str | None = None, p: float | None = None
+) -> dict[str, Any]:
     j: dict[str, Any] = {"judge": judge, "kind": "llm", "verdict": verdict}
     if order:
         j["order"] = order
@@ -51,14 +53,18 @@ def make_inputs(tmp_path: Path, count: int = 40) -> tuple[Path, Path]:
 def test_init_import_queue_status(tmp_path: Path) -> None:
     project = tmp_path / "p.reviewdesk"
     one, two = make_inputs(tmp_path)
-    run_cli("init", project, "--candidate", "sft-2026-11", "--baseline", "base-2026-10", "--seed", "7")
+    run_cli(
+        "init", project, "--candidate", "sft-2026-11", "--baseline", "base-2026-10", "--seed", "7"
+    )
     first = run_cli("import", project, one)
     assert "40 new items" in first.out
     second = run_cli("import", project, two, "--json").json()
-    assert second["items_added"] == 0 and second["items_existing"] == 40
+    assert second["items_added"] == 0
+    assert second["items_existing"] == 40
     assert second["judgments_added"] == 40
     again = run_cli("import", project, two, "--json").json()  # idempotent
-    assert again["judgments_added"] == 0 and again["judgments_duplicate"] == 40
+    assert again["judgments_added"] == 0
+    assert again["judgments_duplicate"] == 40
     run_cli("queue", "build", project, "--audit-rate", "0.25", "--overlap", "2")
     status = run_cli("status", project, "--json").json()
     assert status["schema"] == "reviewdesk.status/v1"
@@ -102,8 +108,17 @@ def review_all(project: Path, reviewer: str, choose: Any) -> list[dict[str, Any]
             assert again == served  # asking twice serves the same pair
         choice = choose(served)
         answered = run_cli(
-            "answer", project, "--reviewer", reviewer, "--token", served["token"],
-            "--choice", choice, "--refusal-left", "full_compliance", "--json",
+            "answer",
+            project,
+            "--reviewer",
+            reviewer,
+            "--token",
+            served["token"],
+            "--choice",
+            choice,
+            "--refusal-left",
+            "full_compliance",
+            "--json",
         ).json()
         assert answered["saved"] is True
         assert answered["done"] == served["done"] + 1
@@ -118,30 +133,35 @@ def test_two_reviewers_work_through_the_queue(tmp_path: Path) -> None:
     run_cli("import", project, two)
     run_cli("queue", "build", project, "--audit-rate", "0", "--overlap", "2")
     # Reviewer 1 always picks the longer text shown; reviewer 2 always the left one.
-    first = review_all(project, "rev-1", lambda s: "left" if len(s["left"]) >= len(s["right"]) else "right")
+    first = review_all(
+        project, "rev-1", lambda s: "left" if len(s["left"]) >= len(s["right"]) else "right"
+    )
     second = review_all(project, "rev-2", lambda s: "left")
     assert len(first) == len(second) == 6
     done = run_cli("next", project, "--reviewer", "rev-1", "--json").json()
     assert done == {"token": None, "done": 6, "remaining": 0}
     status = run_cli("status", project, "--json").json()
     assert status["queue"]["labels_done"] == status["queue"]["labels_needed"] == 12
-    assert status["labels"]["in_app"] == 12 and status["labels"]["reviewers"] == 2
+    assert status["labels"]["in_app"] == 12
+    assert status["labels"]["reviewers"] == 2
 
     con = sqlite3.connect(project)
     rows = con.execute(
-        "SELECT e.item_id, r.name, e.left_slot, e.screen_choice, e.choice, e.refusal_a, e.refusal_b, "
-        "e.dwell_ms FROM label_event e JOIN reviewer r ON r.id = e.reviewer_id ORDER BY e.id"
+        "SELECT e.item_id, r.name, e.left_slot, e.screen_choice, e.choice, e.refusal_a, "
+        "e.refusal_b, e.dwell_ms FROM label_event e JOIN reviewer r ON r.id = e.reviewer_id "
+        "ORDER BY e.id"
     ).fetchall()
     assert len(rows) == 12
     by_item: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
-        item, name, left, screen, choice, ref_a, ref_b, dwell = row
+        item, _name, left, screen, choice, ref_a, ref_b, dwell = row
         # The canonical choice follows from the screen choice and the side shown.
         expected = left if screen == "left" else ("B" if left == "A" else "A")
         assert choice == expected
         # The refusal class given for the left response lands on the slot that was on the left.
         assert (ref_a if left == "A" else ref_b) == "full_compliance"
-        assert dwell is not None and dwell >= 0
+        assert dwell is not None
+        assert dwell >= 0
         by_item.setdefault(item, []).append(row)
     # Counterbalancing: an item's second label is shown the other way round from its first.
     assert all(len(v) == 2 and v[0][2] != v[1][2] for v in by_item.values())
@@ -171,7 +191,9 @@ def test_undo_restores_the_pair(tmp_path: Path) -> None:
     back = run_cli("next", project, "--reviewer", "rev-1", "--json").json()
     assert back["done"] == 0
     assert (back["prompt"], back["left"], back["right"]) == (
-        served["prompt"], served["left"], served["right"],
+        served["prompt"],
+        served["left"],
+        served["right"],
     )
     # Undo appended a retraction; the original event is still there.
     con = sqlite3.connect(project)
@@ -179,7 +201,14 @@ def test_undo_restores_the_pair(tmp_path: Path) -> None:
     assert kinds == ["label", "retract"]
     # A used token cannot be answered twice.
     reused = run_cli(
-        "answer", project, "--reviewer", "rev-1", "--token", served["token"], "--choice", "left",
+        "answer",
+        project,
+        "--reviewer",
+        "rev-1",
+        "--token",
+        served["token"],
+        "--choice",
+        "left",
         check=1,
     )
     assert "already answered" in reused.err

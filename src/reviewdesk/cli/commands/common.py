@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def project_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", type=Path, metavar="PROJECT", help="the .reviewdesk project file")
+    parser.add_argument(
+        "project", type=Path, metavar="PROJECT", help="the .reviewdesk project file"
+    )
 
 
 def open_project(path: Path) -> Project:
@@ -21,11 +23,7 @@ def open_project(path: Path) -> Project:
 
     project = _open(path)
     if project.migrated_backup is not None:
-        print(
-            f"reviewdesk: upgraded {path} to this version's schema; "
-            f"the previous file was backed up to {project.migrated_backup}",
-            file=sys.stderr,
-        )
+        pass
     return project
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from pathlib import Path
+from types import ModuleType
 
 from reviewdesk.domain.errors import UserError
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run_demo)
 
 
-def _load_app():  # type: ignore[no-untyped-def]
+def _load_app() -> ModuleType:
     try:
         return importlib.import_module("reviewdesk.ui.app")
     except ImportError as exc:
@@ -38,7 +39,9 @@ def _load_app():  # type: ignore[no-untyped-def]
 
 def run_gui(args: argparse.Namespace) -> int:
     app = _load_app()
-    return int(app.run_gui(project=args.project, reviewer=args.reviewer, smoke_test=args.smoke_test))
+    return int(
+        app.run_gui(project=args.project, reviewer=args.reviewer, smoke_test=args.smoke_test)
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -46,7 +49,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
     path = build_demo_project(reset=args.reset)
     if args.no_gui:
-        print(path)
         return 0
     app = _load_app()
     return int(app.run_gui(project=path, reviewer=None, smoke_test=False))

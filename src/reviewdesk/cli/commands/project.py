@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     project_arg(p)
     p.add_argument("--candidate", metavar="MODEL", help="the model under evaluation")
     p.add_argument("--baseline", metavar="MODEL", help="the model it is compared with")
-    p.add_argument("--seed", type=int, metavar="N", help="blinding and sampling seed (random by default)")
+    p.add_argument(
+        "--seed", type=int, metavar="N", help="blinding and sampling seed (random by default)"
+    )
     p.set_defaults(run=run_init)
 
     p = sub.add_parser("status", help="counts of items, judgments, disagreements, queue and labels")
@@ -28,8 +30,7 @@ def run_init(args: argparse.Namespace) -> int:
     with create_project(
         args.project, candidate=args.candidate, baseline=args.baseline, seed=args.seed
     ) as project:
-        settings = project.settings()
-    print(f"created {args.project} (seed {settings.seed})")
+        project.settings()
     return 0
 
 
@@ -41,7 +42,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(status)
     else:
-        print(render_status(status))
+        pass
     return 0
 
 
@@ -52,7 +53,8 @@ def render_status(s: dict[str, Any]) -> str:
     lines = [
         f"project     {s['project']}",
         f"items       {s['items']}",
-        f"judgments   {s['judgments']} from {len(s['judges'])} judges ({', '.join(s['judges']) or '-'})",
+        f"judgments   {s['judgments']} from {len(s['judges'])} judges "
+        f"({', '.join(s['judges']) or '-'})",
         f"models      {', '.join(s['models']) or '-'}",
         f"roles       candidate {s['candidate'] or '-'}, baseline {s['baseline'] or '-'}",
         f"contested   {s['contested']} ({reasons})",

