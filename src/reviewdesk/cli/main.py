@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
     return code
 
 

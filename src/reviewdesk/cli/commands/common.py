@@ -23,7 +23,11 @@ def open_project(path: Path) -> Project:
 
     project = _open(path)
     if project.migrated_backup is not None:
-        pass
+        print(
+            f"reviewdesk: upgraded {path} to this version's schema; "
+            f"the previous file was backed up to {project.migrated_backup}",
+            file=sys.stderr,
+        )
     return project
 
 

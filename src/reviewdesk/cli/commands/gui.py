@@ -49,6 +49,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     path = build_demo_project(reset=args.reset)
     if args.no_gui:
+        print(path)
         return 0
     app = _load_app()
     return int(app.run_gui(project=path, reviewer=None, smoke_test=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from reviewdesk.cli.commands.common import open_project, print_json, project_arg
@@ -43,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        for _line in report.conflicts:
-            pass
-        for _line in report.warnings:
-            pass
+        print(report.summary())
+        for line in report.conflicts:
+            print(f"conflict: {line}", file=sys.stderr)
+        for line in report.warnings:
+            print(f"warning: {line}", file=sys.stderr)
     return 0

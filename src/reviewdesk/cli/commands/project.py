@@ -30,7 +30,8 @@ def run_init(args: argparse.Namespace) -> int:
     with create_project(
         args.project, candidate=args.candidate, baseline=args.baseline, seed=args.seed
     ) as project:
-        project.settings()
+        settings = project.settings()
+    print(f"created {args.project} (seed {settings.seed})")
     return 0
 
 
@@ -42,7 +43,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(status)
     else:
-        pass
+        print(render_status(status))
     return 0
 
 

@@ -36,5 +36,5 @@ def run_build(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        pass
+        print(report.summary())
     return 0

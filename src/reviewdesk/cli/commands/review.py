@@ -66,15 +66,31 @@ def run_next(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     if served.pair is None:
+        print(
+            f"nothing left for {args.reviewer}: {progress.done} labeled, "
+            f"queue {progress.queue_done}/{progress.queue_needed}"
+        )
         return 0
     pair = served.pair
+    rule = "─" * 72
+    print(f"{progress.done} done · {progress.remaining} remaining for {args.reviewer}")
+    print(rule)
+    print("PROMPT")
     if pair.messages is not None:
-        for _m in pair.messages:
-            pass
+        for m in pair.messages:
+            print(f"[{m.role.value}] {m.content}")
     else:
-        pass
-    for _title, _body in (("LEFT", pair.left), ("RIGHT", pair.right)):
-        pass
+        print(pair.prompt)
+    for title, body in (("LEFT", pair.left), ("RIGHT", pair.right)):
+        print(rule)
+        print(title)
+        print(body)
+    print(rule)
+    print(f"token {served.token}")
+    print(
+        "answer with: reviewdesk answer PROJECT --reviewer NAME --token TOKEN "
+        "--choice left|right|tie|both_bad|skip"
+    )
     return 0
 
 
@@ -103,7 +119,7 @@ def run_answer(args: argparse.Namespace) -> int:
             }
         )
     else:
-        pass
+        print(f"saved: {receipt.choice.value} · {p.done} done · {p.remaining} remaining")
     return 0
 
 
@@ -115,4 +131,5 @@ def run_undo(args: argparse.Namespace) -> int:
         status = undo_last(project, args.reviewer)
     if not status.undone:
         raise UserError(status.message)
+    print(f"{status.message}; {status.remaining_undos} more can be undone")
     return 0
