@@ -171,7 +171,11 @@ class _Importer:
         self.next_item_id, self.next_response_id, self.next_judgment_id = repo.next_ids(session)
         self.judges: dict[str, tuple[int, str]] = {}
         self.reviewers: dict[str, int] = {}
+        # Running digests of what this import added, in id order, recorded in the audit chain so
+        # `audit verify` can recompute them from the rows (items, judgments, imported labels).
         self.items_digest = hashlib.sha256()
+        self.judgments_digest = hashlib.sha256()
+        self.labels_digest = hashlib.sha256()
 
     def add_batch(self, records: Sequence[ItemRecord]) -> None:
         stored = repo.find_items(self.session, [r.item_id for r in records])
@@ -316,6 +320,8 @@ class _Importer:
                 if not is_new:
                     touched.add(item_id)
         repo.insert_judgments(self.session, rows)
+        for row in rows:
+            self.judgments_digest.update(f"{row[0]}:{row[11]}\n".encode())
         self.report.judgments_added += len(rows)
         return touched
 
@@ -365,7 +371,7 @@ class _Importer:
                     continue
                 stored.add(digest)
                 row = {k: v for k, v in fields.items() if k not in ("item", "reviewer")}
-                repo.insert_label_event(
+                event_id = repo.insert_label_event(
                     self.session,
                     row
                     | {
@@ -377,6 +383,7 @@ class _Importer:
                         "content_sha256": digest,
                     },
                 )
+                self.labels_digest.update(f"{event_id}:{digest}\n".encode())
                 self.report.labels_added += 1
 
     def conflict(self, message: str) -> None:
@@ -517,6 +524,8 @@ def import_file(
                     "import_id": batch_id,
                     "counts": report.counts(),
                     "items_sha256": importer.items_digest.hexdigest(),
+                    "judgments_sha256": importer.judgments_digest.hexdigest(),
+                    "labels_sha256": importer.labels_digest.hexdigest(),
                     "app_version": __version__,
                 },
                 project.clock.now(),

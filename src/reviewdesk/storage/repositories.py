@@ -21,6 +21,8 @@ from reviewdesk.domain.clock import to_iso
 from reviewdesk.domain.hashing import canonical_json, sha256_hex
 from reviewdesk.storage.orm import (
     AuditRecordRow,
+    ExportItemRow,
+    ExportRecordRow,
     ImportBatchRow,
     ItemRow,
     JudgeRow,
@@ -867,3 +869,33 @@ def status_counts(session: Session, reason_bits: Sequence[int]) -> StatusCounts:
         labels_imported=int(imported),
         reviewers_with_labels=len(in_app_reviewers | import_reviewers),
     )
+
+
+# ---------------------------------------------------------------------------------- exports
+
+
+def record_export(
+    session: Session,
+    kind: str,
+    path: str,
+    params: Mapping[str, Any],
+    files: Mapping[str, str],
+    item_ids: Iterable[int],
+    moment: datetime,
+) -> int:
+    """Remember an export and the items it contained (erasure lists the exports it makes stale)."""
+    export_id = _inserted_id(
+        session.execute(
+            insert(table(ExportRecordRow)).values(
+                kind=kind,
+                created_at=to_iso(moment),
+                path=path,
+                params=canonical_json(dict(params)),
+                files=canonical_json(dict(files)),
+                stale_reason=None,
+            )
+        )
+    )
+    rows = [(export_id, item_id) for item_id in sorted(set(item_ids))]
+    _insert_tuples(session, ExportItemRow, ("export_id", "item_id"), rows)
+    return export_id
