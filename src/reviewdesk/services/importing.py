@@ -127,13 +127,13 @@ def judgment_digest(j: JudgmentRecord) -> str:
     refusal = j.refusal or {}
     return fields_sha256(
         "judgment/v1",
-        j.kind.value,
-        None if j.verdict is None else j.verdict.value,
+        str(j.kind),
+        None if j.verdict is None else str(j.verdict),
         j.probability_b,
         scores.get(Slot.A),
         scores.get(Slot.B),
-        refusal[Slot.A].value if Slot.A in refusal else None,
-        refusal[Slot.B].value if Slot.B in refusal else None,
+        str(refusal[Slot.A]) if Slot.A in refusal else None,
+        str(refusal[Slot.B]) if Slot.B in refusal else None,
         j.rationale,
     )
 
@@ -227,7 +227,7 @@ class _Importer:
                     (
                         self.next_response_id,
                         item_id,
-                        slot.value,
+                        str(slot),
                         response.model,
                         response.text,
                         len(response.text),
@@ -245,12 +245,12 @@ class _Importer:
     def judge_id(self, record: ItemRecord, judgment: JudgmentRecord) -> int | None:
         known = self.judges.get(judgment.judge)
         if known is None:
-            known = repo.get_or_create_judges(self.session, {judgment.judge: judgment.kind.value})[
+            known = repo.get_or_create_judges(self.session, {judgment.judge: str(judgment.kind)})[
                 judgment.judge
             ]
             self.judges[judgment.judge] = known
         judge_id, kind = known
-        if kind != judgment.kind.value:
+        if kind != str(judgment.kind):
             self.conflict(
                 f"line {record.line}: judge {judgment.judge!r} is stored as kind {kind!r}, "
                 f"this record says {judgment.kind.value!r}; judgment not imported"
@@ -282,7 +282,7 @@ class _Importer:
                 judge_id = self.judge_id(record, judgment)
                 if judge_id is None:
                     continue
-                key = (item_id, judge_id, judgment.order.value)
+                key = (item_id, judge_id, str(judgment.order))
                 digest = judgment_digest(judgment)
                 previous = seen.get(key) if is_new else (stored.get(key) or seen.get(key))
                 if previous is not None:
@@ -304,13 +304,13 @@ class _Importer:
                         self.next_judgment_id,
                         item_id,
                         judge_id,
-                        judgment.order.value,
-                        None if judgment.verdict is None else judgment.verdict.value,
+                        str(judgment.order),
+                        None if judgment.verdict is None else str(judgment.verdict),
                         judgment.probability_b,
                         scores.get(Slot.A),
                         scores.get(Slot.B),
-                        refusal[Slot.A].value if Slot.A in refusal else None,
-                        refusal[Slot.B].value if Slot.B in refusal else None,
+                        str(refusal[Slot.A]) if Slot.A in refusal else None,
+                        str(refusal[Slot.B]) if Slot.B in refusal else None,
                         judgment.rationale,
                         digest,
                         self.batch_id,
