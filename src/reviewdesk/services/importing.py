@@ -138,6 +138,30 @@ def judgment_digest(j: JudgmentRecord) -> str:
     )
 
 
+def judgment_fields_digest(
+    kind: str,
+    verdict: str | None,
+    probability_b: float | None,
+    score_a: float | None,
+    score_b: float | None,
+    refusal_a: str | None,
+    refusal_b: str | None,
+    rationale: str | None,
+) -> str:
+    """:func:`judgment_digest` from stored values (``audit verify`` and erasure recompute it)."""
+    return fields_sha256(
+        "judgment/v1",
+        kind,
+        verdict,
+        probability_b,
+        score_a,
+        score_b,
+        refusal_a,
+        refusal_b,
+        rationale,
+    )
+
+
 def item_digest(record: ItemRecord) -> str:
     """Identity of an item's content: prompt (or messages) and both slots' model and text."""
     a, b = record.responses[Slot.A], record.responses[Slot.B]
@@ -147,6 +171,18 @@ def item_digest(record: ItemRecord) -> str:
         else tuple((m.role.value, m.content) for m in record.messages)
     )
     return fields_sha256("item/v1", record.prompt, repr(messages), a.model, a.text, b.model, b.text)
+
+
+def item_fields_digest(
+    prompt: str | None,
+    messages: tuple[tuple[str, str], ...] | None,
+    model_a: str,
+    text_a: str,
+    model_b: str,
+    text_b: str,
+) -> str:
+    """:func:`item_digest` from stored values (``messages`` as (role, content) pairs)."""
+    return fields_sha256("item/v1", prompt, repr(messages), model_a, text_a, model_b, text_b)
 
 
 #: Stored on an item whose disagreement reasons must be recomputed at the end of the import.
@@ -321,7 +357,11 @@ class _Importer:
                     touched.add(item_id)
         repo.insert_judgments(self.session, rows)
         for row in rows:
-            self.judgments_digest.update(f"{row[0]}:{row[11]}\n".encode())
+            # id:item_id:judge_id:order:content — a judgment moved to another item, judge or
+            # display order breaks the digest as surely as an edited one (`audit verify`).
+            self.judgments_digest.update(
+                f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{row[11]}\n".encode()
+            )
         self.report.judgments_added += len(rows)
         return touched
 

@@ -154,7 +154,7 @@ def serve_next(project: Project, reviewer: str) -> Served:
             token, left_value = existing
             left = Slot(left_value)
         else:
-            token = secrets.token_urlsafe(16)
+            token = secrets.token_hex(16)  # hex: never starts with "-", which argparse would take for an option
             left = left_slot_for(seed, entry.item_key, entry.label_count)
             repo.add_serving(
                 session, token, entry.entry_id, reviewer_id, left.value, project.clock.now()
@@ -178,7 +178,7 @@ def record_label(
 ) -> LabelReceipt:
     """Record what the reviewer chose for the pair behind ``handle``; committed on return."""
     entry_id, left = _parse_handle(handle)
-    return _record(
+    receipt = _record(
         project,
         reviewer,
         entry_id,
@@ -192,6 +192,66 @@ def record_label(
         dwell_ms,
         token=None,
     )
+    assert isinstance(receipt, LabelReceipt)
+    return receipt
+
+
+def commit_label(
+    project: Project,
+    reviewer: str,
+    handle: str,
+    choice: ScreenChoice,
+    *,
+    refusal_left: RefusalClass | None = None,
+    refusal_right: RefusalClass | None = None,
+    note: str | None = None,
+    flagged: bool = False,
+    tags: Sequence[str] = (),
+    dwell_ms: int | None = None,
+) -> int:
+    """:func:`record_label` without the progress figures; returns the label event id.
+
+    The label is written and committed exactly as by ``record_label``. Only the progress counts
+    are left out: they scan the whole queue (over a second on a 1M-item project), which the GUI
+    cannot afford between a key press and the next pair. It keeps its own running count and
+    asks :func:`review_progress` when it can wait.
+    """
+    entry_id, left = _parse_handle(handle)
+    event_id = _record(
+        project,
+        reviewer,
+        entry_id,
+        left,
+        choice,
+        refusal_left,
+        refusal_right,
+        note,
+        flagged,
+        tags,
+        dwell_ms,
+        token=None,
+        with_progress=False,
+    )
+    assert isinstance(event_id, int)
+    return event_id
+
+
+def next_pairs(
+    project: Project, reviewer: str, count: int, exclude: Sequence[str] = ()
+) -> list[Pair]:
+    """:func:`fetch_pairs` without the progress figures (the GUI's prefetch; see commit_label)."""
+    seed = project.settings().seed
+    excluded = [_parse_handle(h)[0] for h in exclude]
+    with project.store.read() as uow:
+        reviewer_id = _reviewer_id(uow.session, reviewer)
+        entries = repo.next_entries(uow.session, reviewer_id, count, excluded)
+        return _pairs(uow.session, seed, entries)
+
+
+def review_progress(project: Project, reviewer: str) -> ReviewProgress:
+    """The reviewer's and the queue's progress (counts over the whole queue: not for hot paths)."""
+    with project.store.read() as uow:
+        return _progress(uow.session, _reviewer_id(uow.session, reviewer))
 
 
 def answer_token(
@@ -214,7 +274,7 @@ def answer_token(
         raise UserError("this token was already answered; run `reviewdesk next` for the next pair")
     served_at: datetime = parse_iso(serving.served_at)
     dwell = max(0, int((project.clock.now() - served_at).total_seconds() * 1000))
-    return _record(
+    receipt = _record(
         project,
         reviewer,
         serving.entry_id,
@@ -228,6 +288,8 @@ def answer_token(
         dwell,
         token=token,
     )
+    assert isinstance(receipt, LabelReceipt)
+    return receipt
 
 
 def _record(
@@ -243,7 +305,8 @@ def _record(
     tags: Sequence[str],
     dwell_ms: int | None,
     token: str | None,
-) -> LabelReceipt:
+    with_progress: bool = True,
+) -> LabelReceipt | int:
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise UserError(f"notes are limited to {MAX_NOTE_CHARS} characters")
     if dwell_ms is not None and dwell_ms < 0:
@@ -294,6 +357,8 @@ def _record(
             {"event_id": event_id, "event_sha256": values["content_sha256"]},
             now,
         )
+        if not with_progress:
+            return event_id
         progress = _progress(session, reviewer_id)
     return LabelReceipt(event_id=event_id, choice=choice, progress=progress)
 

@@ -20,7 +20,7 @@ def item_models(session: Session, item_id: int) -> dict[str, str]:
     rows = session.execute(
         select(ResponseRow.slot, ResponseRow.model).where(ResponseRow.item_id == item_id)
     )
-    return dict(rows)
+    return {str(slot): str(model) for slot, model in rows.all()}
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ class LabelEventRow(Base):
         ForeignKey("queue_entry.id"), nullable=True, index=True
     )
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewer.id"), index=True)
-    provenance: Mapped[str] = mapped_column(String(8))  # human | import
+    provenance: Mapped[str] = mapped_column(String(16))  # human | import | adjudication
     screen_choice: Mapped[str | None] = mapped_column(String(16), nullable=True)
     left_slot: Mapped[str | None] = mapped_column(String(1), nullable=True)
     choice: Mapped[str | None] = mapped_column(String(16), nullable=True)  # canonical or skip

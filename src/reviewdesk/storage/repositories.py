@@ -882,8 +882,15 @@ def record_export(
     files: Mapping[str, str],
     item_ids: Iterable[int],
     moment: datetime,
+    actor: str = "lead",
 ) -> int:
-    """Remember an export and the items it contained (erasure lists the exports it makes stale)."""
+    """Remember an export and the items it contained (erasure lists the exports it makes stale).
+
+    Also appends its ``export`` audit record (files, item count and a digest of the item ids), so
+    every kind of export — preferences, CSV, gate inputs — is in the chain and ``audit verify``
+    can check the export tables against it. Callers must not append a second one.
+    """
+    ids = sorted(set(item_ids))
     export_id = _inserted_id(
         session.execute(
             insert(table(ExportRecordRow)).values(
@@ -896,6 +903,26 @@ def record_export(
             )
         )
     )
-    rows = [(export_id, item_id) for item_id in sorted(set(item_ids))]
+    rows = [(export_id, item_id) for item_id in ids]
     _insert_tuples(session, ExportItemRow, ("export_id", "item_id"), rows)
+    append_audit(
+        session,
+        "export",
+        actor,
+        {
+            "export_id": export_id,
+            "kind": kind,
+            "path": path,
+            "params": dict(params),
+            "files": dict(files),
+            "items": len(ids),
+            "items_sha256": export_items_sha256(ids),
+        },
+        moment,
+    )
     return export_id
+
+
+def export_items_sha256(item_ids: Iterable[int]) -> str:
+    """Digest of an export's item ids in ascending order, one ``id\\n`` line each."""
+    return sha256_hex("".join(f"{item_id}\n" for item_id in item_ids))

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from reviewdesk.cli.commands import gui, import_, project, queue, review
+from reviewdesk.cli.commands import (
+    adjudicate,
+    audit,
+    erase,
+    export,
+    gui,
+    import_,
+    project,
+    queue,
+    review,
+)
 
 
 def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for module in (project, import_, queue, review, gui):
+    for module in (project, import_, queue, review, adjudicate, export, audit, erase, gui):
         module.register(sub)

@@ -221,7 +221,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=True),
         sa.Column("reviewer_id", sa.Integer(), nullable=False),
-        sa.Column("provenance", sa.String(length=8), nullable=False),
+        sa.Column("provenance", sa.String(length=16), nullable=False),
         sa.Column("screen_choice", sa.String(length=16), nullable=True),
         sa.Column("left_slot", sa.String(length=1), nullable=True),
         sa.Column("choice", sa.String(length=16), nullable=True),

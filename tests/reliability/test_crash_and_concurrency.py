@@ -1,0 +1,141 @@
+"""Crash safety and concurrency of labeling (SPEC §9 durability).
+
+Labels are written by child processes that get SIGKILLed at random moments; every label they
+acknowledged must be in the file afterwards and ``PRAGMA integrity_check`` must be clean. Two
+processes labeling one project at once must lose nothing and never report "database is locked".
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewdesk.domain.progress import run_to_completion
+from reviewdesk.services.importing import import_file
+from reviewdesk.services.project import create_project
+from reviewdesk.services.queue import build_queue
+from tests.conftest import native_item, write_jsonl
+
+CHILD = [sys.executable, "-m", "tests.reliability.crash_child"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with 400 contested entries, overlap 2, built once for the module."""
+    folder = tmp_path_factory.mktemp("template")
+    records = [
+        native_item(
+            f"i{n:04d}",
+            judgments=[
+                {"judge": "j1", "kind": "llm", "verdict": "A"},
+                {"judge": "j2", "kind": "llm", "verdict": "B"},
+            ],
+        )
+        for n in range(400)
+    ]
+    path = folder / "t.reviewdesk"
+    with create_project(path, seed=17) as project:
+        run_to_completion(import_file(project, write_jsonl(folder / "in.jsonl", records)))
+        build_queue(project, audit_rate=0.0, overlap=2)
+    return path
+
+
+def copy_project(template: Path, target: Path) -> Path:
+    shutil.copy(template, target)
+    return target
+
+
+def acked_tokens(output: str) -> list[str]:
+    return [line.split()[1] for line in output.splitlines() if line.startswith("ACK ")]
+
+
+def check_file(path: Path, tokens: list[str]) -> None:
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        for token in tokens:
+            row = con.execute(
+                "SELECT s.answered_event_id, e.kind FROM serving s "
+                "JOIN label_event e ON e.id = s.answered_event_id WHERE s.token = ?",
+                (token,),
+            ).fetchone()
+            assert row is not None, f"acknowledged label for token {token} was lost"
+        # Derived state agrees with the log.
+        counts = con.execute(
+            "SELECT e.id, e.label_count, (SELECT count(*) FROM label_current c "
+            "WHERE c.entry_id = e.id AND c.choice != 'skip') FROM queue_entry e"
+        ).fetchall()
+        assert all(stored == actual for _, stored, actual in counts)
+
+
+@pytest.mark.parametrize("trial", range(20))
+def test_sigkill_while_labeling_loses_no_acknowledged_label(
+    template: Path, tmp_path: Path, trial: int
+) -> None:
+    path = copy_project(template, tmp_path / "p.reviewdesk")
+    rng = random.Random(trial)
+    proc = subprocess.Popen(
+        [*CHILD, str(path), f"rev-{trial % 3}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    # Wait until the child is labeling, then kill it at a random moment.
+    first = proc.stdout.readline()
+    assert first.startswith("ACK"), proc.stderr.read() if proc.stderr else first
+    time.sleep(rng.uniform(0.0, 0.6))
+    proc.send_signal(signal.SIGKILL)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    tokens = acked_tokens(first + rest)
+    assert tokens
+    check_file(path, tokens)
+
+
+def test_two_processes_label_one_project_at_once(template: Path, tmp_path: Path) -> None:
+    path = copy_project(template, tmp_path / "p.reviewdesk")
+    procs = [
+        subprocess.Popen(
+            [*CHILD, str(path), name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+        )
+        for name in ("rev-a", "rev-b")
+    ]
+    outputs: dict[int, tuple[str, str]] = {}
+
+    def collect(n: int, proc: subprocess.Popen[str]) -> None:
+        outputs[n] = proc.communicate(timeout=600)
+
+    threads = [threading.Thread(target=collect, args=(n, p)) for n, p in enumerate(procs)]
+    for t in threads:
+        t.start()
+    time.sleep(4.0)
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+    for t in threads:
+        t.join()
+    tokens = []
+    for out, err in outputs.values():
+        assert "locked" not in err.lower()
+        tokens += acked_tokens(out)
+    assert len(tokens) > 20
+    check_file(path, tokens)
+    with sqlite3.connect(path) as con:
+        reviewers = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT r.name FROM label_event e JOIN reviewer r ON r.id = e.reviewer_id"
+            )
+        }
+    assert reviewers == {"rev-a", "rev-b"}
