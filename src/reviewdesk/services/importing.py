@@ -205,6 +205,7 @@ class _Importer:
         self.batch_id = batch_id
         self.now = to_iso(project.clock.now())
         self.next_item_id, self.next_response_id, self.next_judgment_id = repo.next_ids(session)
+        self.next_event_id: int | None = None  # label events, assigned on first use
         self.judges: dict[str, tuple[int, str]] = {}
         self.reviewers: dict[str, int] = {}
         # Running digests of what this import added, in id order, recorded in the audit chain so
@@ -373,6 +374,7 @@ class _Importer:
             repo.get_or_create_reviewers(self.session, names, "import", self.project.clock.now())
         )
         stored = repo.existing_label_hashes(self.session, [ids[r.item_id] for r in records])
+        rows: list[dict[str, Any]] = []
         for record in records:
             for label in record.labels:
                 refusal = label.refusal or {}
@@ -410,21 +412,25 @@ class _Importer:
                     self.report.labels_duplicate += 1
                     continue
                 stored.add(digest)
-                row = {k: v for k, v in fields.items() if k not in ("item", "reviewer")}
-                event_id = repo.insert_label_event(
-                    self.session,
-                    row
+                if self.next_event_id is None:
+                    self.next_event_id = repo.next_label_event_id(self.session)
+                event_id = self.next_event_id
+                self.next_event_id += 1
+                rows.append(
+                    {k: v for k, v in fields.items() if k not in ("item", "reviewer")}
                     | {
+                        "id": event_id,
                         "item_id": ids[record.item_id],
                         "reviewer_id": self.reviewers[label.reviewer],
                         "created_at": self.now,
                         "app_version": __version__,
                         "import_id": self.batch_id,
                         "content_sha256": digest,
-                    },
+                    }
                 )
                 self.labels_digest.update(f"{event_id}:{digest}\n".encode())
-                self.report.labels_added += 1
+        repo.insert_label_events(self.session, rows)
+        self.report.labels_added += len(rows)
 
     def conflict(self, message: str) -> None:
         if len(self.report.conflicts) < MAX_LISTED:

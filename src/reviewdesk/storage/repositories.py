@@ -190,6 +190,17 @@ def next_ids(session: Session) -> tuple[int, int, int]:
     )
 
 
+def next_label_event_id(session: Session) -> int:
+    return int(
+        session.execute(select(func.coalesce(func.max(LabelEventRow.id), 0))).scalar_one() + 1
+    )
+
+
+def insert_label_events(session: Session, values: list[dict[str, Any]]) -> None:
+    """Many label events in one ``executemany`` (rows carry their pre-assigned ids)."""
+    insert_many(session, LabelEventRow, values)
+
+
 def find_items(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     """item_key → (id, content_sha256) for the keys already in the project."""
     found: dict[str, tuple[int, str]] = {}
