@@ -1,9 +1,9 @@
 """Import throughput: ``reviewdesk import`` against a bare json.loads + sqlite3.executemany loop.
 
 Both read the same native JSONL file (25k items, 100k judgments, realistic text lengths) and
-store items, responses and judgments in one transaction. Target: ≥ 0.8× the reference's
-judgments per second. Also reports the import's peak resident memory against the file size
-(bounded memory: it streams).
+store items, responses and judgments in the same tables of a project file in one transaction.
+Target: ≥ 0.8× the reference's judgments per second. Also reports the import's peak resident
+memory against the file size (bounded memory: it streams).
 """
 
 from __future__ import annotations
@@ -104,33 +104,44 @@ def make_file(path: Path) -> None:
             fh.write(json.dumps(record) + "\n")
 
 
-REFERENCE_SCHEMA = """
-CREATE TABLE item (id INTEGER PRIMARY KEY, item_key TEXT UNIQUE, prompt TEXT, slices TEXT);
-CREATE TABLE response (id INTEGER PRIMARY KEY, item_id INTEGER, slot TEXT, model TEXT, text TEXT);
-CREATE TABLE judgment (id INTEGER PRIMARY KEY, item_id INTEGER, judge TEXT, display_order TEXT,
-                       verdict TEXT, probability_b REAL, score_a REAL, score_b REAL);
-"""
+def reference(path: Path, project: Path) -> float:
+    """The bare loop: parse each line, ``executemany`` per 1000 records, one transaction.
 
-
-def reference(path: Path, db: Path) -> float:
-    """The bare loop: parse each line, executemany per 1000 records, one transaction."""
+    It writes the same rows into the same tables (and so maintains the same indexes and
+    constraints) of a fresh project file as the real import, without validation, hashing,
+    deduplication or the audit chain: the ratio measures exactly what those cost.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "reviewdesk", "init", str(project)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     start = time.perf_counter()
-    con = sqlite3.connect(db, isolation_level=None)
+    con = sqlite3.connect(project, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
-    con.executescript(REFERENCE_SCHEMA)
     con.execute("BEGIN IMMEDIATE")
+    con.executemany(
+        "INSERT INTO judge (id, name, kind) VALUES (?, ?, ?)",
+        [(1, "llm-v3", "llm"), (2, "llm-alt", "llm"), (3, "format", "code")],
+    )
+    judges = {"llm-v3": 1, "llm-alt": 2, "format": 3}
     items, responses, judgments = [], [], []
     next_id = 1
 
     def flush() -> None:
-        con.executemany("INSERT INTO item VALUES (?, ?, ?, ?)", items)
         con.executemany(
-            "INSERT INTO response (item_id, slot, model, text) VALUES (?, ?, ?, ?)", responses
+            "INSERT INTO item (id, item_key, prompt, slices, content_sha256, reasons, created_at) "
+            "VALUES (?, ?, ?, ?, '', 0, '')",
+            items,
         )
         con.executemany(
-            "INSERT INTO judgment (item_id, judge, display_order, verdict, probability_b, score_a, "
-            "score_b) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO response (item_id, slot, model, text, char_len) VALUES (?, ?, ?, ?, ?)",
+            responses,
+        )
+        con.executemany(
+            "INSERT INTO judgment (item_id, judge_id, display_order, verdict, probability_b, "
+            "score_a, score_b, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
             judgments,
         )
         items.clear()
@@ -142,16 +153,15 @@ def reference(path: Path, db: Path) -> float:
             r = json.loads(line)
             items.append((next_id, r["item_id"], r["prompt"], json.dumps(r["slices"])))
             for slot in ("A", "B"):
-                responses.append(
-                    (next_id, slot, r["responses"][slot]["model"], r["responses"][slot]["text"])
-                )
+                text = r["responses"][slot]["text"]
+                responses.append((next_id, slot, r["responses"][slot]["model"], text, len(text)))
             for j in r["judgments"]:
                 scores = j.get("scores") or {}
                 judgments.append(
                     (
                         next_id,
-                        j["judge"],
-                        j.get("order"),
+                        judges[j["judge"]],
+                        j.get("order", "unknown"),
                         j.get("verdict"),
                         j.get("probability_b"),
                         scores.get("A"),
@@ -165,6 +175,23 @@ def reference(path: Path, db: Path) -> float:
     con.execute("COMMIT")
     con.close()
     return time.perf_counter() - start
+
+
+def ours_in_process(path: Path, project: Path) -> float:
+    """The import service itself, timed like the reference (after process start-up)."""
+    from reviewdesk.domain.progress import run_to_completion
+    from reviewdesk.services.importing import import_file
+    from reviewdesk.services.project import open_project
+
+    subprocess.run(
+        [sys.executable, "-m", "reviewdesk", "init", str(project)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with open_project(project) as opened:
+        start = time.perf_counter()
+        run_to_completion(import_file(opened, path))
+        return time.perf_counter() - start
 
 
 def ours(path: Path, project: Path) -> tuple[float, int]:
@@ -185,15 +212,6 @@ def ours(path: Path, project: Path) -> tuple[float, int]:
     return elapsed, peak_kb * 1024
 
 
-def startup() -> float:
-    """Process start of the CLI alone, subtracted so the figure is the import itself."""
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "reviewdesk", "--version"], check=True, stdout=subprocess.DEVNULL
-    )
-    return time.perf_counter() - start
-
-
 def main() -> None:
     source = data_dir() / "import-100k-judgments.jsonl"
     if not source.exists():
@@ -204,17 +222,18 @@ def main() -> None:
     print(f"# file: {N_ITEMS} items, {n_judgments} judgments, {size_mb:.1f} MB")
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        ref_s = min(reference(source, tmpdir / f"ref{n}.db") for n in range(2))
-        ours_runs = [ours(source, tmpdir / f"p{n}.reviewdesk") for n in range(2)]
-        ours_s = min(t for t, _ in ours_runs)
-        peak = max(p for _, p in ours_runs)
+        ref_s = min(reference(source, tmpdir / f"ref{n}.reviewdesk") for n in range(2))
+        ours_s = min(ours_in_process(source, tmpdir / f"in{n}.reviewdesk") for n in range(2))
+        cli_runs = [ours(source, tmpdir / f"p{n}.reviewdesk") for n in range(2)]
+        cli_s = min(t for t, _ in cli_runs)
+        peak = max(p for _, p in cli_runs)
     ref_rate = n_judgments / ref_s
     our_rate = n_judgments / ours_s
     ratio = our_rate / ref_rate
     report(
         "import",
-        f"{our_rate:,.0f} judgments/s ({ours_s:.2f} s incl. process start; reference "
-        f"{ref_rate:,.0f}/s, {ref_s:.2f} s)",
+        f"{our_rate:,.0f} judgments/s ({ours_s:.2f} s; reference {ref_rate:,.0f}/s, "
+        f"{ref_s:.2f} s; `reviewdesk import` command {cli_s:.2f} s incl. process start)",
         ratio,
         ">= 0.8x reference",
         ratio >= 0.8,
