@@ -35,6 +35,9 @@ class ProjectSettings:
     reveal_after_submit: bool = False
     min_n_items: int = 30
     slice_weights: dict[str, float] = field(default_factory=dict)
+    #: The llm judge whose scores the population estimate rectifies (STATISTICS.md §3.4);
+    #: ``None``: the llm judge with the most items judged in both orders.
+    designated_judge: str | None = None
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> ProjectSettings:

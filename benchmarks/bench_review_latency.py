@@ -1,0 +1,346 @@
+"""Review latency on a 1M-item project: key press → next pair painted, and start → first pair.
+
+Run: ``python -m benchmarks.bench_review_latency`` (offscreen unless ``QT_QPA_PLATFORM`` or a
+display says otherwise). The 1M-item project is built once through the services' own import of a
+generated native JSONL file and cached under ``benchmarks/.data/``; each run labels a copy.
+
+- **Key press → next pair painted** (SPEC §9: p99 ≤ 16 ms): the real main window, a key event
+  sent as a user's would be, timed until the window's next repaint after the pair was shown has
+  finished (Qt's own update, painting what changed). A second figure forces a repaint of the
+  whole window instead (an upper bound). The label is committed (fsync) before the pair
+  appears, so the figure includes the write. Between presses the benchmark waits until the
+  prefetch has refilled, as a reviewer's reading time would let it. Reference, same run:
+  swapping in and painting a pair that is already in memory (no database, no worker).
+- **Start → first pair** (target ≤ 1.5 s): ``reviewdesk gui PROJECT --smoke-test`` in a fresh
+  process, from spawn until it reports the first pair rendered. Reference: a fresh process that
+  imports PySide6 and paints one empty window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import data_dir, machine, median, percentile, report
+
+N_ITEMS = 1_000_000
+PRESSES = int(os.environ.get("BENCH_PRESSES", "600"))
+WARMUP = 20
+CACHE = "review-1m-v1.reviewdesk"
+SPLIT_EVERY = 10  # one item in ten is a judge split (contested): a 100k-entry queue
+
+
+def _records(n: int):  # type: ignore[no-untyped-def]
+    body = "Roll back the deploy first, then check the error budget and the traces."
+    for i in range(n):
+        split = i % SPLIT_EVERY == 0
+        yield {
+            "item_id": f"it-{i:07d}",
+            "prompt": f"Pager fired for service-{i % 997}: p99 is {i % 50 + 2}x the SLO. "
+            "What first?",
+            "responses": {
+                "A": {
+                    "model": "m-base",
+                    "text": f"1. Acknowledge.\n2. {body}\n\n```bash\nkubectl "
+                    f"rollout undo deploy/s{i}\n```",
+                },
+                "B": {
+                    "model": "m-cand",
+                    "text": f"- **Assess:** {body}\n- **Act:** roll back "
+                    f"s{i}.\n- **Verify:** p99 below the SLO.",
+                },
+            },
+            "slices": {"category": ("triage", "billing", "ops")[i % 3], "language": "en"},
+            "judgments": [
+                {"judge": "j1", "kind": "llm", "verdict": "A"},
+                {"judge": "j2", "kind": "llm", "verdict": "B" if split else "A"},
+            ],
+        }
+
+
+def large_project() -> Path:
+    """The cached 1M-item project (built through import_file and build_queue once)."""
+    path = data_dir() / CACHE
+    if path.exists():
+        return path
+    from reviewdesk.domain.progress import run_to_completion
+    from reviewdesk.services.importing import import_file
+    from reviewdesk.services.project import create_project
+    from reviewdesk.services.queue import build_queue
+
+    source = data_dir() / "review-1m-v1.jsonl"
+    started = time.perf_counter()
+    with source.open("w", encoding="utf-8") as fh:
+        for record in _records(N_ITEMS):
+            fh.write(json.dumps(record) + "\n")
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with create_project(partial, seed=20261121) as project:
+        run_to_completion(import_file(project, source))
+        build_queue(project, audit_rate=0.02, overlap=2)
+        project.store.checkpoint()
+    partial.rename(path)
+    source.unlink()
+    print(f"built {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def _copy(project: Path, folder: Path) -> Path:
+    target = folder / "bench.reviewdesk"
+    shutil.copyfile(project, target)
+    return target
+
+
+def key_to_paint(project: Path) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    import reviewdesk.ui.review.review_controller as review_controller
+    from reviewdesk.ui import tasks
+    from reviewdesk.ui.app import apply_theme, ensure_app
+    from reviewdesk.ui.main_window import MainWindow, Mode
+    from reviewdesk.ui.review.review_controller import PREFETCH_DEPTH
+
+    commit_ms: list[float] = []
+    real_commit = review_controller.commit_label
+
+    def timed_commit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        """The label write alone (on the worker), to split the figure into write and GUI."""
+        start = time.perf_counter()
+        try:
+            return real_commit(*args, **kwargs)
+        finally:
+            commit_ms.append((time.perf_counter() - start) * 1000)
+
+    review_controller.commit_label = timed_commit  # type: ignore[assignment]
+    ensure_app()
+    apply_theme("light")
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+
+    def spin(until, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+        """Wait in Qt's event loop (which releases the GIL, as the app does) until ``until()``."""
+        if until():
+            return
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.setInterval(1)
+        poll.timeout.connect(lambda: until() and loop.quit())
+        poll.start()
+        limit = QTimer()
+        limit.setSingleShot(True)
+        limit.timeout.connect(loop.quit)
+        limit.start(int(timeout * 1000))
+        loop.exec()
+        poll.stop()
+        limit.stop()
+        if not until():
+            raise TimeoutError("the review window did not get there in time")
+
+    window.open_project(project, Mode.REVIEW, reviewer=f"bench-{os.getpid()}")
+    spin(lambda: window.controller is not None)
+    controller = window.controller
+    assert controller is not None
+    controller.settle_s = 0.0  # presses come at machine speed; no double-press guard
+    spin(lambda: controller.state == "showing" and controller.progress is not None, 120)
+    view = window.review_view
+    assert view is not None
+
+    waiting = {"paint": False}
+    loop = QEventLoop()
+    finished: list[float] = []
+
+    def finish() -> None:
+        finished.append(time.perf_counter())
+        loop.quit()
+
+    def on_shown(_pair: object) -> None:
+        if waiting["paint"] == "full":
+            window.repaint()
+            finish()
+        else:
+            waiting["paint"] = True
+
+    controller.pair_shown.connect(on_shown)
+
+    class PaintWatch(QObject):
+        """The repaint after the pair was shown runs while this event is processed."""
+
+        def eventFilter(self, obj, event):  # type: ignore[no-untyped-def]  # noqa: N802 - Qt
+            if event.type() == QEvent.Type.UpdateRequest and waiting["paint"] is True:
+                waiting["paint"] = False
+                QTimer.singleShot(0, finish)  # runs right after the paint
+            return False
+
+    watch = PaintWatch()
+    window.installEventFilter(watch)
+
+    def ready() -> bool:
+        return (
+            controller.state == "showing"
+            and len(controller.ready) >= PREFETCH_DEPTH
+            and not controller._fetching
+            and tasks.pending_tasks() == 0
+            and not view._prepare_timer.isActive()
+        )
+
+    # Reference: put a pair that is already in memory on screen and paint (no DB, no worker).
+    reference: list[float] = []
+    pairs = [controller.pair, *controller.ready]
+    controller.pair_shown.disconnect(on_shown)
+    for n in range(200):
+        pair = pairs[n % len(pairs)]
+        t0 = time.perf_counter()
+        view._on_pair_shown(pair)
+        window.repaint()
+        reference.append((time.perf_counter() - t0) * 1000)
+    view._on_pair_shown(controller.pair)
+    controller.pair_shown.connect(on_shown)
+
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.setInterval(30_000)
+    guard.timeout.connect(loop.quit)
+
+    def press(force_full_repaint: bool) -> float:
+        spin(ready)
+        time.sleep(0.01)  # the reviewer reads; nothing is in flight
+        waiting["paint"] = "full" if force_full_repaint else False
+        del finished[:]
+        target = QApplication.focusWidget() or window
+        t0 = time.perf_counter()
+        QApplication.sendEvent(
+            target,
+            QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_1, Qt.KeyboardModifier.NoModifier, "1"),
+        )
+        if not finished:
+            guard.start()
+            loop.exec()
+            guard.stop()
+        if not finished:
+            raise TimeoutError("no pair was painted")
+        t1 = finished[0]
+        QApplication.sendEvent(
+            target,
+            QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_1, Qt.KeyboardModifier.NoModifier, "1"),
+        )
+        return (t1 - t0) * 1000
+
+    latencies: list[float] = []
+    writes: list[float] = []
+    full: list[float] = []
+    refreshes_before = controller._progress_asked_at
+    for n in range(PRESSES + WARMUP):
+        value = press(False)
+        if n >= WARMUP:
+            latencies.append(value)
+            writes.append(commit_ms[-1])
+    for _ in range(100):
+        full.append(press(True))
+    refreshed = controller._progress_asked_at != refreshes_before
+    spin(lambda: tasks.pending_tasks() == 0)
+    window.shutdown()
+    window.close()
+
+    ref_median = median(reference)
+    p50, p99 = median(latencies), percentile(latencies, 0.99)
+    rest = [t - w for t, w in zip(latencies, writes, strict=True)]
+    print(
+        f"    of which the label write on the worker (commit_label, fsync): median "
+        f"{median(writes):.2f} ms, p99 {percentile(writes, 0.99):.2f} ms; everything else (key "
+        f"handling, thread hand-offs, showing, painting): median {median(rest):.2f} ms, "
+        f"p99 {percentile(rest, 0.99):.2f} ms",
+        flush=True,
+    )
+    print(
+        f"    reference (swap + paint a pair in memory): median {ref_median:.2f} ms, "
+        f"p99 {percentile(reference, 0.99):.2f} ms; exact-progress refresh during the run: "
+        f"{'yes' if refreshed else 'no'}; max {max(latencies):.1f} ms; with a forced repaint "
+        f"of the whole window: median {median(full):.2f} ms, p99 {percentile(full, 0.99):.2f} ms",
+        flush=True,
+    )
+    report(
+        "review key press -> next pair painted (1M items)",
+        f"median {p50:.2f} ms, p99 {p99:.2f} ms over {len(latencies)} presses",
+        p99 / percentile(reference, 0.99),
+        "p99 <= 16 ms",
+        p99 <= 16.0,
+    )
+
+
+def _first_line(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd}: exit {proc.returncode}: {err.strip()}")
+    return elapsed, line.strip()
+
+
+REFERENCE_PROBE = (
+    "import sys\n"
+    "from PySide6.QtWidgets import QApplication, QWidget\n"
+    "app = QApplication(sys.argv[:1]); w = QWidget(); w.resize(1280, 800); w.show()\n"
+    "w.grab(); print('painted', flush=True)\n"
+)
+
+
+def start_to_first_pair(project: Path, home: Path) -> None:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["REVIEWDESK_HOME"] = str(home)
+    runs, refs = [], []
+    for n in range(3):
+        elapsed, line = _first_line(
+            [
+                sys.executable,
+                "-m",
+                "reviewdesk",
+                "gui",
+                str(project),
+                "--smoke-test",
+                "--reviewer",
+                f"bench-start-{n}",
+            ],
+            env,
+        )
+        assert line.startswith("reviewdesk gui smoke test ok"), line
+        runs.append(elapsed)
+        ref, _ = _first_line([sys.executable, "-c", REFERENCE_PROBE], env)
+        refs.append(ref)
+    figure = median(runs)
+    report(
+        "GUI start -> first pair painted (1M items, fresh process)",
+        f"median {figure:.2f} s of {len(runs)} (runs {', '.join(f'{r:.2f}' for r in runs)})",
+        figure / median(refs),
+        "<= 1.5 s",
+        figure <= 1.5,
+    )
+
+
+def main() -> None:
+    print(f"review latency benchmark on {machine()}", flush=True)
+    cached = large_project()
+    with tempfile.TemporaryDirectory(dir=data_dir()) as tmp:
+        folder = Path(tmp)
+        os.environ["REVIEWDESK_HOME"] = str(folder / "home")
+        project = _copy(cached, folder)
+        start_to_first_pair(project, folder / "home")
+        key_to_paint(project)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Inert rendering of untrusted Markdown: no HTML, no scripts, no resources, no network.
+
+Responses come from models and eval files, so they are hostile input as far as the GUI is
+concerned. Rendering goes through ``QTextDocument.setMarkdown`` with ``MarkdownNoHTML`` (raw HTML
+shows as literal text), ``loadResource`` returns nothing for every URL (so ``file:`` and ``http:``
+images are never read), image references become a visible ``[image: …]`` note, and links are
+neither clickable nor followed. Qt's text engine runs no scripts at all. Size caps come from
+``display_text``, so a megabyte-long line cannot freeze the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextFrameFormat,
+    QTextOption,
+)
+from PySide6.QtWidgets import QFrame, QMenu, QTextBrowser, QWidget
+
+from reviewdesk.domain.model import Message
+from reviewdesk.ui.review.display_text import MAX_RENDER_CHARS, Prepared, prepare, strip_breaks
+
+MARKDOWN = QTextDocument.MarkdownFeature.MarkdownDialectGitHub | (
+    QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
+BODY_PX = 15
+CODE_PX = 13
+LINE_HEIGHT = 135  # percent
+
+ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+
+
+class InertDocument(QTextDocument):
+    """A text document that never loads a resource, whatever the markup asks for."""
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        return None
+
+
+def body_font() -> QFont:
+    font = QFont(QGuiApplication.font())
+    font.setPixelSize(BODY_PX)
+    return font
+
+
+def code_font() -> QFont:
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPixelSize(CODE_PX)
+    return font
+
+
+def _replace_images(doc: QTextDocument, colors: dict[str, str]) -> None:
+    """Turn every image reference into an italic note, so nothing is ever loaded or drawn."""
+    images: list[tuple[int, int, str]] = []
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isImageFormat():
+                image = fmt.toImageFormat()
+                alt = str(image.property(QTextFormat.Property.ImageAltText) or "").strip()
+                label = alt or image.name() or "image"
+                images.append((fragment.position(), fragment.length(), label))
+            it += 1
+        block = block.next()
+    if not images:
+        return
+    note = QTextCharFormat()
+    note.setFontItalic(True)
+    note.setForeground(QColor(colors["muted"]))
+    cursor = QTextCursor(doc)
+    for position, length, label in reversed(images):
+        cursor.setPosition(position)
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(f"[image not loaded: {label[:200]}]", note)
+
+
+def _is_code(block: object) -> bool:
+    return bool(block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence))  # type: ignore[attr-defined]
+
+
+def _style_blocks(doc: QTextDocument, colors: dict[str, str]) -> None:
+    """Comfortable line height for prose; code blocks in monospace inside a padded card.
+
+    Consecutive code lines (one block each, as the Markdown importer makes them) are moved into
+    one ``QTextFrame`` with a background and padding; they wrap instead of being clipped, since
+    the view never scrolls sideways.
+    """
+    code_bg = QColor(colors["code_bg"])
+    mono = code_font()
+    cursor = QTextCursor(doc)
+    cursor.beginEditBlock()
+    groups: list[tuple[int, int, int]] = []  # (start, end, indent) of consecutive code blocks
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        new = QTextBlockFormat(fmt)
+        if _is_code(block):
+            new.setNonBreakableLines(False)
+            new.setLineHeight(100, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+            new.setTopMargin(0)
+            new.setBottomMargin(0)
+            new.setLeftMargin(0)
+            new.setIndent(0)
+            end = block.position() + block.length() - 1
+            if groups and groups[-1][1] == block.position() - 1:
+                groups[-1] = (groups[-1][0], end, groups[-1][2])
+            else:
+                groups.append((block.position(), end, fmt.indent()))
+            cursor.setPosition(block.position())
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            char = QTextCharFormat()
+            char.setFont(mono, QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesAll)
+            cursor.mergeCharFormat(char)
+        else:
+            new.setLineHeight(
+                LINE_HEIGHT, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value
+            )
+            prev = block.previous()
+            if block.textList() is None and prev.isValid() and prev.textList() is not None:
+                new.setTopMargin(max(new.topMargin(), 10))  # air between a list and a paragraph
+        cursor.setPosition(block.position())
+        cursor.setBlockFormat(new)
+        if not _is_code(block):
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().fontFixedPitch():
+                    inline = QTextCharFormat()
+                    inline.setBackground(code_bg)
+                    inline.setFont(
+                        mono, QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesAll
+                    )
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(
+                        fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor
+                    )
+                    cursor.mergeCharFormat(inline)
+                it += 1
+        block = block.next()
+    indent_px = doc.indentWidth()
+    for start, end, indent in reversed(groups):
+        frame = QTextFrameFormat()
+        frame.setBackground(code_bg)
+        frame.setPadding(9)
+        frame.setBorder(0)
+        frame.setTopMargin(6)
+        frame.setBottomMargin(6)
+        frame.setLeftMargin(indent * indent_px)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertFrame(frame)  # moves the selected blocks into the frame
+    if groups:
+        # The frame boundaries get empty layout blocks of a full line each; fold them away.
+        root = doc.rootFrame()
+        block = doc.begin()
+        while block.isValid():
+            if block.length() == 1 and QTextCursor(block).currentFrame() == root:
+                fold = block.blockFormat()
+                fold.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+                cursor.setPosition(block.position())
+                cursor.setBlockFormat(fold)
+            block = block.next()
+    cursor.endEditBlock()
+
+
+def _new_document(colors: dict[str, str]) -> InertDocument:
+    doc = InertDocument()
+    doc.setDefaultFont(body_font())
+    doc.setDocumentMargin(2)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    doc.setDefaultTextOption(option)
+    doc.setUndoRedoEnabled(False)
+    return doc
+
+
+def build_document(text: str, colors: dict[str, str]) -> tuple[InertDocument, Prepared]:
+    """An inert document for one untrusted Markdown text, capped for fast layout."""
+    prepared = prepare(text)
+    doc = _new_document(colors)
+    doc.setMarkdown(prepared.text, MARKDOWN)
+    _replace_images(doc, colors)
+    _style_blocks(doc, colors)
+    return doc, prepared
+
+
+def build_transcript(
+    messages: Sequence[Message], colors: dict[str, str]
+) -> tuple[InertDocument, Prepared]:
+    """A chat transcript: each message under its role, the content rendered like a response."""
+    doc = _new_document(colors)
+    cursor = QTextCursor(doc)
+    total = shown = 0
+    role_fmt = QTextCharFormat()
+    role_fmt.setFontWeight(QFont.Weight.Bold)
+    role_fmt.setFontLetterSpacing(108)
+    role_fmt.setForeground(QColor(colors["faint"]))
+    small = body_font()
+    small.setPixelSize(11)
+    role_fmt.setFont(
+        small, QTextCharFormat.FontPropertiesInheritanceBehavior.FontPropertiesSpecifiedOnly
+    )
+    for n, message in enumerate(messages):
+        # Later messages get what is left of the budget (at least a little each).
+        part = prepare(message.content, max_chars=max(2_000, MAX_RENDER_CHARS - shown))
+        total += part.total_chars
+        shown += part.shown_chars
+        if n:
+            cursor.insertBlock()
+        heading = QTextBlockFormat()
+        heading.setTopMargin(14 if n else 0)
+        cursor.setBlockFormat(heading)
+        cursor.insertText(ROLE_TITLES.get(message.role.value, message.role.value).upper(), role_fmt)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.insertMarkdown(part.text, MARKDOWN)
+    _replace_images(doc, colors)
+    _style_blocks(doc, colors)
+    return doc, Prepared(text="", total_chars=total, shown_chars=shown)
+
+
+class InertMarkdownView(QTextBrowser):
+    """A read-only, unfocusable view of an inert document with its own copy actions.
+
+    It never takes keyboard focus, so review keys always reach the review window; text can
+    still be selected with the mouse and copied from the context menu (without the invisible
+    break characters).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("markdownView")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.setUndoRedoEnabled(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_menu)
+        self.copy_action = QAction("Copy", self)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.copy_all_action = QAction("Copy all text", self)
+        self.copy_all_action.triggered.connect(self.copy_all)
+        self._placeholder = InertDocument(self)
+        self.setDocument(self._placeholder)
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        return None
+
+    def show_document(self, doc: QTextDocument) -> None:
+        """Show a prebuilt document (built ahead of time, so advancing costs only layout)."""
+        self.setDocument(doc)
+        self.verticalScrollBar().setValue(0)
+
+    def clear_document(self) -> None:
+        self.setDocument(self._placeholder)
+
+    def copy_selection(self) -> None:
+        text = self.textCursor().selectedText().replace("\u2029", "\n")
+        if text:
+            QGuiApplication.clipboard().setText(strip_breaks(text))
+
+    def copy_all(self) -> None:
+        QGuiApplication.clipboard().setText(strip_breaks(self.document().toPlainText()))
+
+    def _show_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        self.copy_action.setEnabled(self.textCursor().hasSelection())
+        menu.addAction(self.copy_action)
+        menu.addAction(self.copy_all_action)
+        menu.popup(self.mapToGlobal(pos))

@@ -1,0 +1,217 @@
+"""The prompt panel and the two response panels of the review window.
+
+Panels only render: they show a prepared document, the refusal class the controller reports,
+and an elision banner with an explicit "show full text" action when a text was capped. Every
+text on them is generic ("LEFT", "Complied"), never anything about where a response came from.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewdesk.domain.model import RefusalClass
+from reviewdesk.ui.review.display_text import Prepared
+from reviewdesk.ui.review.markdown_view import InertMarkdownView
+from reviewdesk.ui.widgets import key_text
+
+REFUSAL_WORDS = {
+    RefusalClass.FULL_COMPLIANCE: "Complied",
+    RefusalClass.PARTIAL_REFUSAL: "Partial refusal",
+    RefusalClass.FULL_REFUSAL: "Full refusal",
+}
+
+
+class ElisionBanner(QFrame):
+    """Says how much of a long text is shown and offers the full text in a plain viewer."""
+
+    full_text_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("elisionBanner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.button = QPushButton("Show full text")
+        self.button.setProperty("role", "link")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.button.clicked.connect(self.full_text_requested)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_for(self, prepared: Prepared) -> None:
+        if not prepared.elided:
+            self.hide()
+            return
+        self.label.setText(
+            f"Long text: showing the first {prepared.shown_chars:,} of "
+            f"{prepared.total_chars:,} characters."
+        )
+        self.show()
+
+
+class TextPanel(QFrame):
+    """A titled card holding one inert document."""
+
+    full_text_requested = Signal()
+
+    def __init__(self, object_name: str, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(18, 12, 12, 12)
+        self.layout_.setSpacing(8)
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        self.title = QLabel(title)
+        self.title.setObjectName("panelTitle")
+        self.hint = QLabel()
+        self.hint.setObjectName("panelTitle")
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.hint)
+        self.layout_.addLayout(head)
+        self.banner = ElisionBanner()
+        self.banner.full_text_requested.connect(self.full_text_requested)
+        self.layout_.addWidget(self.banner)
+        self.view = InertMarkdownView()
+        self.layout_.addWidget(self.view, 1)
+        self.prepared: Prepared | None = None
+        self._find: list[QTextEdit.ExtraSelection] = []
+        self._diff: list[QTextEdit.ExtraSelection] = []
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title)
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+
+    def show_document(self, doc: QTextDocument, prepared: Prepared) -> None:
+        self._find, self._diff = [], []
+        self.view.setExtraSelections([])
+        self.view.show_document(doc)
+        self.prepared = prepared
+        self.banner.show_for(prepared)
+
+    def clear(self) -> None:
+        self._find, self._diff = [], []
+        self.view.setExtraSelections([])
+        self.view.clear_document()
+        self.prepared = None
+        self.banner.hide()
+
+    def plain_text(self) -> str:
+        return self.view.document().toPlainText()
+
+    # ------------------------------------------------------------ highlights
+
+    def _selection(self, start: int, end: int, color: QColor) -> QTextEdit.ExtraSelection:
+        selection = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        fmt = QTextCharFormat()
+        fmt.setBackground(color)
+        selection.cursor = cursor
+        selection.format = fmt
+        return selection
+
+    def set_find(self, needle: str, color: QColor, limit: int = 1000) -> list[int]:
+        """Highlight every match of ``needle``; returns the match positions."""
+        self._find = []
+        positions: list[int] = []
+        if needle:
+            doc = self.view.document()
+            cursor = doc.find(needle, 0)
+            while not cursor.isNull() and len(positions) < limit:
+                positions.append(cursor.selectionStart())
+                self._find.append(
+                    self._selection(cursor.selectionStart(), cursor.selectionEnd(), color)
+                )
+                cursor = doc.find(needle, cursor)
+        self._apply()
+        return positions
+
+    def set_diff(self, spans: list[tuple[int, int]], color: QColor) -> None:
+        limit = self.view.document().characterCount() - 1
+        self._diff = [self._selection(s, min(e, limit), color) for s, e in spans if s < limit]
+        self._apply()
+
+    def clear_diff(self) -> None:
+        self._diff = []
+        self._apply()
+
+    def scroll_to(self, position: int) -> None:
+        cursor = QTextCursor(self.view.document())
+        cursor.setPosition(position)
+        self.view.setTextCursor(cursor)
+        self.view.ensureCursorVisible()
+
+    def _apply(self) -> None:
+        self.view.setExtraSelections(self._diff + self._find)
+
+
+class RefusalBar(QWidget):
+    """Radio-style toggles for a response's refusal class (click again to clear)."""
+
+    clicked = Signal(object)  # RefusalClass
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(6)
+        caption = QLabel("Refusal")
+        caption.setObjectName("refusalCaption")
+        layout.addWidget(caption)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(False)
+        self.buttons: dict[RefusalClass, QPushButton] = {}
+        for refusal, words in REFUSAL_WORDS.items():
+            button = QPushButton(words)
+            button.setProperty("role", "refusal")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setAccessibleName(f"Refusal class: {words}")
+            button.clicked.connect(lambda _checked=False, r=refusal: self.clicked.emit(r))
+            self.group.addButton(button)
+            self.buttons[refusal] = button
+            layout.addWidget(button)
+        layout.addStretch(1)
+
+    def set_value(self, value: RefusalClass | None) -> None:
+        for refusal, button in self.buttons.items():
+            button.setChecked(refusal is value)
+
+    def set_keys(self, keys: dict[RefusalClass, str]) -> None:
+        for refusal, button in self.buttons.items():
+            key = keys.get(refusal, "")
+            words = REFUSAL_WORDS[refusal]
+            button.setText(f"{words}  {key_text(key)}" if key else words)
+
+
+class ResponsePanel(TextPanel):
+    """One response with its refusal toggles."""
+
+    refusal_clicked = Signal(object)
+
+    def __init__(self, object_name: str, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(object_name, title, parent)
+        self.refusal = RefusalBar()
+        self.refusal.clicked.connect(self.refusal_clicked)
+        self.layout_.addWidget(self.refusal)
