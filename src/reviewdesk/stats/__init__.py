@@ -28,6 +28,12 @@ Modules and what they estimate:
 - :mod:`refusal` — modal refusal class and harm flag per item, ORR / URR (and strict forms) / HCR
   with §6.2 intervals, paired ``_delta`` forms with Newcombe intervals (§6).
 - :mod:`cusum` — one-sided CUSUM with restart and latched alarm, run-length simulation (§7.5).
+- :mod:`style_features` — style counts of a response, pair differences and the frozen, versioned
+  feature standardisation (§7.1, §7.3 H5).
+- :mod:`homogenization` — window-local monitor statistics: α, H1–H5 building blocks, controls,
+  shared item-bootstrap draws per window (§7.2–§7.3).
+- :mod:`monitor` — the homogenization and drift monitor: windows, baseline, CUSUMs, composite
+  alarms, attribution, quarantine, monitor records and dashboard series (§7).
 - :mod:`records` — the gate-input record of §8.1, status precedence, canonical slice JSON and
   per-record seeds (§1.3).
 - :mod:`gates` — TOML gate specs and fail-closed, never-averaging gate evaluation into a

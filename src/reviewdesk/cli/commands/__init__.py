@@ -9,14 +9,30 @@ from reviewdesk.cli.commands import (
     audit,
     erase,
     export,
+    gate,
     gui,
     import_,
+    monitor,
     project,
     queue,
     review,
+    stats,
 )
 
 
 def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for module in (project, import_, queue, review, adjudicate, export, audit, erase, gui):
+    for module in (
+        project,
+        import_,
+        queue,
+        review,
+        stats,
+        monitor,
+        adjudicate,
+        export,
+        gate,
+        audit,
+        erase,
+        gui,
+    ):
         module.register(sub)

@@ -75,8 +75,47 @@ def run_csv(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_gates(sub: ExportParsers) -> None:
+    p = sub.add_parser(
+        "gates",
+        help="gate inputs (reviewdesk.gate_inputs/v1) for release gates, with JSONL/CSV beside",
+    )
+    project_arg(p)
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    p.add_argument("--candidate", metavar="M", help="the model under evaluation (default: set)")
+    p.add_argument("--baseline", metavar="M", help="the model it is compared with (default: set)")
+    p.add_argument("--seed", type=int, metavar="N", help="bootstrap seed (default: project seed)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run_gates)
+
+
+def run_gates(args: argparse.Namespace) -> int:
+    from reviewdesk.cli.progress import run_job
+    from reviewdesk.services.gate_inputs import export_gate_inputs
+
+    with open_project(args.project) as project:
+        result = run_job(
+            export_gate_inputs(
+                project,
+                args.output,
+                candidate=args.candidate,
+                baseline=args.baseline,
+                seed=args.seed,
+            )
+        )
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(result.summary())
+    return 0
+
+
 #: The ``export`` subcommands, in help order.
-SUBCOMMANDS: list[Callable[[ExportParsers], None]] = [register_preferences, register_csv]
+SUBCOMMANDS: list[Callable[[ExportParsers], None]] = [
+    register_preferences,
+    register_csv,
+    register_gates,
+]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
