@@ -127,7 +127,7 @@ def review_all(project: Path, reviewer: str, choose: Any) -> list[dict[str, Any]
 
 def test_two_reviewers_work_through_the_queue(tmp_path: Path) -> None:
     project = tmp_path / "p.reviewdesk"
-    one, two = make_inputs(tmp_path, count=6)  # i00–i05 all contested
+    one, two = make_inputs(tmp_path, count=4)  # i00–i03 all contested
     run_cli("init", project, "--seed", "11")
     run_cli("import", project, one)
     run_cli("import", project, two)
@@ -137,12 +137,12 @@ def test_two_reviewers_work_through_the_queue(tmp_path: Path) -> None:
         project, "rev-1", lambda s: "left" if len(s["left"]) >= len(s["right"]) else "right"
     )
     second = review_all(project, "rev-2", lambda s: "left")
-    assert len(first) == len(second) == 6
+    assert len(first) == len(second) == 4
     done = run_cli("next", project, "--reviewer", "rev-1", "--json").json()
-    assert done == {"token": None, "done": 6, "remaining": 0}
+    assert done == {"token": None, "done": 4, "remaining": 0}
     status = run_cli("status", project, "--json").json()
-    assert status["queue"]["labels_done"] == status["queue"]["labels_needed"] == 12
-    assert status["labels"]["in_app"] == 12
+    assert status["queue"]["labels_done"] == status["queue"]["labels_needed"] == 8
+    assert status["labels"]["in_app"] == 8
     assert status["labels"]["reviewers"] == 2
 
     con = sqlite3.connect(project)
@@ -151,7 +151,7 @@ def test_two_reviewers_work_through_the_queue(tmp_path: Path) -> None:
         "e.refusal_b, e.dwell_ms FROM label_event e JOIN reviewer r ON r.id = e.reviewer_id "
         "ORDER BY e.id"
     ).fetchall()
-    assert len(rows) == 12
+    assert len(rows) == 8
     by_item: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
         item, _name, left, screen, choice, ref_a, ref_b, dwell = row
