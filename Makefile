@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 # The stamps record which extras were installed against which pyproject.toml.
 RUN_STAMP  := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
+INSTALLER_STAMP := $(VENV)/.stamp-installer
 
-.PHONY: help demo test lint fmt bench smoke installer gui clean
+.PHONY: help demo test lint fmt bench smoke installer dist gui clean
 
 help:
 	@echo "make demo       create .venv, install, open the demo project in the GUI"
@@ -14,7 +15,8 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy"
 	@echo "make bench      run the benchmarks in benchmarks/ (prints figures and ratios)"
 	@echo "make smoke      screenshot tests under a virtual screen"
-	@echo "make installer  PyInstaller one-folder build plus its smoke test"
+	@echo "make installer  PyInstaller one-folder build, smoke test, dist/reviewdesk-*.tar.gz"
+	@echo "make dist       wheel and sdist into dist/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,10 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+$(INSTALLER_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[installer]'
 	@touch $@ $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
@@ -49,6 +55,13 @@ fmt: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# installer/README.md: build/pyinstaller/ is PyInstaller's work folder, dist/ the results.
+installer: $(INSTALLER_STAMP)
+	$(BIN)/python installer/build.py
+
+dist: $(TEST_STAMP)
+	$(BIN)/hatchling build -t wheel -t sdist -d dist
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
