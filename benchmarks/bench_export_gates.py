@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import data_dir, machine, report
+from benchmarks.common import data_dir, machine, quick, report
 
 N_ITEMS = 20_000
 LABELS_PER_ITEM = 5
@@ -179,12 +180,20 @@ def reference(n_items: int, n_boot: int) -> float:
     return time.perf_counter() - start
 
 
-def ours(project: Path, out: Path) -> tuple[float, int, dict[str, int]]:
-    """The shipped ``export gates`` (service in process): read, compute, write, record."""
+def ours(project: Path, out: Path, home: Path) -> tuple[float, int, dict[str, int]]:
+    """The shipped ``export gates`` (service in process): read, compute, write, record.
+
+    ``home`` is the ``REVIEWDESK_HOME`` of the run: the monitor caches its per-window results
+    there (and in the process, which is emptied first, as a new ``reviewdesk`` process starts).
+    A fresh folder is a cold run, as in CI; a folder a previous run used is a warm one.
+    """
     from reviewdesk.domain.progress import run_to_completion
+    from reviewdesk.services import monitor
     from reviewdesk.services.gate_inputs import export_gate_inputs
     from reviewdesk.services.project import open_project
 
+    os.environ["REVIEWDESK_HOME"] = str(home)
+    monitor._caches.clear()
     with open_project(project) as p:
         start = time.perf_counter()
         result = run_to_completion(export_gate_inputs(p, out, n_boot=B))
@@ -192,15 +201,17 @@ def ours(project: Path, out: Path) -> tuple[float, int, dict[str, int]]:
     return elapsed, result.records, result.by_status
 
 
-def parts(project: Path) -> tuple[float | None, float | None]:
+def parts(project: Path, home: Path) -> tuple[float | None, float | None]:
     """(statistics records of §2–§6 alone, the homogenization monitor's part alone), seconds.
 
     ``None`` where this build has no such separate entry point.
     """
     from reviewdesk.domain.progress import run_to_completion
-    from reviewdesk.services import gate_inputs
+    from reviewdesk.services import gate_inputs, monitor
     from reviewdesk.services.project import open_project
 
+    os.environ["REVIEWDESK_HOME"] = str(home)
+    monitor._caches.clear()
     stats_s = monitor_s = None
     with open_project(project) as p:
         if "monitor" in inspect.signature(gate_inputs.build_gate_inputs).parameters:
@@ -228,19 +239,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / project.name
         shutil.copy(project, work)  # exports append audit records: keep the cache pristine
-        runs = [ours(work, Path(tmp) / f"gates-{n}.json") for n in range(2)]
-        stats_s, monitor_s = parts(work)
-    elapsed = min(t for t, _, _ in runs)
-    _, records, by_status = runs[0]
+        cold = []
+        for n in range(1 if quick() else 2):
+            home = Path(tmp) / f"home-cold-{n}"  # nothing cached: the CI case
+            cold.append(ours(work, Path(tmp) / f"gates-cold-{n}.json", home))
+        warm = [ours(work, Path(tmp) / f"gates-warm-{n}.json", home) for n in range(2)]
+        stats_s, monitor_s = parts(work, Path(tmp) / "home-parts")
+    elapsed = min(t for t, _, _ in cold)
+    warm_s = min(t for t, _, _ in warm)
+    _, records, by_status = cold[0]
     ref = min(reference(N_ITEMS, B) for _ in range(2))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
     report(
         "export-gates",
-        f"{elapsed:.2f} s for {records} records ({statuses}); reference (one {B}-replicate "
-        f"item bootstrap of a mean over {N_ITEMS} items) {ref:.2f} s",
+        f"{elapsed:.2f} s for {records} records ({statuses}), cold (no monitor cache, as in CI); "
+        f"reference (one {B}-replicate item bootstrap of a mean over {N_ITEMS} items) "
+        f"{ref:.2f} s",
         elapsed / ref,
         "<= 5 s",
         elapsed <= 5.0,
+    )
+    report(
+        "export-gates-warm",
+        f"{warm_s:.2f} s with the monitor's per-window results cached by an earlier run "
+        "(a re-export, or an export after a dashboard refresh)",
+        warm_s / ref,
+        "<= 5 s",
+        warm_s <= 5.0,
     )
     if stats_s is not None:
         report(

@@ -1,8 +1,10 @@
 """Review latency on a 1M-item project: key press → next pair painted, and start → first pair.
 
 Run: ``python -m benchmarks.bench_review_latency`` (offscreen unless ``QT_QPA_PLATFORM`` or a
-display says otherwise). The 1M-item project is built once through the services' own import of a
-generated native JSONL file and cached under ``benchmarks/.data/``; each run labels a copy.
+display says otherwise). The project is the shared large benchmark project
+(``benchmarks/large_project.py``: 1M items, 3M judgments, 200k imported labels, realistic text
+lengths), built once through the real import path and cached under ``benchmarks/.data/``; each
+run labels a copy. ``BENCH_QUICK=1`` makes fewer presses and start-ups.
 
 - **Key press → next pair painted** (SPEC §9: p99 ≤ 16 ms): the real main window, a key event
   sent as a user's would be, timed until the window's next repaint after the pair was shown has
@@ -10,7 +12,9 @@ generated native JSONL file and cached under ``benchmarks/.data/``; each run lab
   whole window instead (an upper bound). The label is committed (fsync) before the pair
   appears, so the figure includes the write. Between presses the benchmark waits until the
   prefetch has refilled, as a reviewer's reading time would let it. Reference, same run:
-  swapping in and painting a pair that is already in memory (no database, no worker).
+  swapping in and painting a pair that is already in memory (no database, no worker). Also
+  printed: what one ``synchronous=FULL`` commit (its fsync) costs on this disk, measured with a
+  bare ``sqlite3`` loop beside the project.
 - **Start → first pair** (target ≤ 1.5 s): ``reviewdesk gui PROJECT --smoke-test`` in a fresh
   process, from spawn until it reports the first pair rendered. Reference: a fresh process that
   imports PySide6 and paints one empty window.
@@ -18,77 +22,21 @@ generated native JSONL file and cached under ``benchmarks/.data/``; each run lab
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import data_dir, machine, median, percentile, report
+from benchmarks.common import data_dir, machine, median, percentile, quick, report
+from benchmarks.large_project import large_project
 
-N_ITEMS = 1_000_000
-PRESSES = int(os.environ.get("BENCH_PRESSES", "600"))
+PRESSES = int(os.environ.get("BENCH_PRESSES", "200" if quick() else "600"))
 WARMUP = 20
-CACHE = "review-1m-v1.reviewdesk"
-SPLIT_EVERY = 10  # one item in ten is a judge split (contested): a 100k-entry queue
-
-
-def _records(n: int):  # type: ignore[no-untyped-def]
-    body = "Roll back the deploy first, then check the error budget and the traces."
-    for i in range(n):
-        split = i % SPLIT_EVERY == 0
-        yield {
-            "item_id": f"it-{i:07d}",
-            "prompt": f"Pager fired for service-{i % 997}: p99 is {i % 50 + 2}x the SLO. "
-            "What first?",
-            "responses": {
-                "A": {
-                    "model": "m-base",
-                    "text": f"1. Acknowledge.\n2. {body}\n\n```bash\nkubectl "
-                    f"rollout undo deploy/s{i}\n```",
-                },
-                "B": {
-                    "model": "m-cand",
-                    "text": f"- **Assess:** {body}\n- **Act:** roll back "
-                    f"s{i}.\n- **Verify:** p99 below the SLO.",
-                },
-            },
-            "slices": {"category": ("triage", "billing", "ops")[i % 3], "language": "en"},
-            "judgments": [
-                {"judge": "j1", "kind": "llm", "verdict": "A"},
-                {"judge": "j2", "kind": "llm", "verdict": "B" if split else "A"},
-            ],
-        }
-
-
-def large_project() -> Path:
-    """The cached 1M-item project (built through import_file and build_queue once)."""
-    path = data_dir() / CACHE
-    if path.exists():
-        return path
-    from reviewdesk.domain.progress import run_to_completion
-    from reviewdesk.services.importing import import_file
-    from reviewdesk.services.project import create_project
-    from reviewdesk.services.queue import build_queue
-
-    source = data_dir() / "review-1m-v1.jsonl"
-    started = time.perf_counter()
-    with source.open("w", encoding="utf-8") as fh:
-        for record in _records(N_ITEMS):
-            fh.write(json.dumps(record) + "\n")
-    partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)
-    with create_project(partial, seed=20261121) as project:
-        run_to_completion(import_file(project, source))
-        build_queue(project, audit_rate=0.02, overlap=2)
-        project.store.checkpoint()
-    partial.rename(path)
-    source.unlink()
-    print(f"built {path.name} in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+STARTS = 2 if quick() else 3
 
 
 def _copy(project: Path, folder: Path) -> Path:
@@ -278,6 +226,28 @@ def key_to_paint(project: Path) -> None:
     )
 
 
+def commit_cost(folder: Path, n: int = 300) -> tuple[float, float]:
+    """(median, p99) ms of one small ``synchronous=FULL`` WAL commit on this disk (bare sqlite3)."""
+    path = folder / "fsync-probe.sqlite"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    times = []
+    for k in range(n):
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO t (body) VALUES (?)", ("x" * 200,))
+        start = time.perf_counter()
+        con.execute("COMMIT")
+        times.append((time.perf_counter() - start) * 1000)
+        if k % 100 == 99:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    return median(times), percentile(times, 0.99)
+
+
 def _first_line(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -303,7 +273,7 @@ def start_to_first_pair(project: Path, home: Path) -> None:
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["REVIEWDESK_HOME"] = str(home)
     runs, refs = [], []
-    for n in range(3):
+    for n in range(STARTS):
         elapsed, line = _first_line(
             [
                 sys.executable,
@@ -339,6 +309,12 @@ def main() -> None:
         os.environ["REVIEWDESK_HOME"] = str(folder / "home")
         project = _copy(cached, folder)
         start_to_first_pair(project, folder / "home")
+        fsync_p50, fsync_p99 = commit_cost(folder)
+        print(
+            f"    one synchronous=FULL commit on this disk (bare sqlite3, the fsync alone): "
+            f"median {fsync_p50:.2f} ms, p99 {fsync_p99:.2f} ms",
+            flush=True,
+        )
         key_to_paint(project)
 
 

@@ -17,6 +17,11 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 
 
+def quick() -> bool:
+    """``BENCH_QUICK=1``: fewer repetitions and presses (the full run stays the default)."""
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
 def data_dir() -> Path:
     DATA.mkdir(exist_ok=True)
     return DATA

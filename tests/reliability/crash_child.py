@@ -30,8 +30,14 @@ def run(project: str, reviewer: str) -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             code = main(
                 [
-                    "answer", project, "--reviewer", reviewer, "--token", served["token"],
-                    "--choice", choices[n % 4],
+                    "answer",
+                    project,
+                    "--reviewer",
+                    reviewer,
+                    "--token",
+                    served["token"],
+                    "--choice",
+                    choices[n % 4],
                 ]
             )
         assert code == 0, code

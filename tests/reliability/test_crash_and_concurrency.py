@@ -107,7 +107,10 @@ def test_two_processes_label_one_project_at_once(template: Path, tmp_path: Path)
     path = copy_project(template, tmp_path / "p.reviewdesk")
     procs = [
         subprocess.Popen(
-            [*CHILD, str(path), name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [*CHILD, str(path), name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             cwd=REPO,
         )
         for name in ("rev-a", "rev-b")

@@ -7,11 +7,13 @@ screen choice plus the slot shown on the left, and the canonical choice is deriv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+_R = TypeVar("_R")
 
 
 class Slot(StrEnum):
@@ -190,6 +192,29 @@ class ItemRecord:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     judgments: tuple[JudgmentRecord, ...] = ()
     labels: tuple[LabelRecord, ...] = ()
+
+
+def record_maker(cls: type[_R]) -> Callable[..., _R]:
+    """A positional constructor for one of the frozen records above, for the import hot path.
+
+    It makes exactly the instance ``cls(*values)`` would (equal, same repr, still frozen), about
+    twice as fast: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, which dominates building millions of small records. Every field
+    must be given, in declaration order (no defaults).
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    body = ", ".join(f"{name!r}: {name}" for name in names)
+    source = (
+        f"def make({', '.join(names)}):\n"
+        f"    obj = new(cls)\n"
+        f"    set_dict(obj, '__dict__', {{{body}}})\n"
+        f"    return obj\n"
+    )
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, "set_dict": object.__setattr__}
+    exec(source, namespace)  # generated from the dataclass's own field names
+    make: Callable[..., _R] = namespace["make"]
+    make.__qualname__ = f"record_maker({cls.__name__})"
+    return make
 
 
 @dataclass(frozen=True)

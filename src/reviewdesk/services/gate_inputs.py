@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1389,10 +1390,95 @@ def compute_gate_inputs(
 
 
 def dumps_document(document: dict[str, Any]) -> str:
-    """The document's file text: sorted keys, 2-space indent, UTF-8 kept, shortest floats."""
-    return (
-        json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    )
+    """The document's file text: sorted keys, 2-space indent, UTF-8 kept, shortest floats.
+
+    Exactly ``json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False,
+    allow_nan=False)`` (tested), several times faster: with ``indent`` the standard library
+    falls back to its pure-Python generator encoder, which took seconds on ten thousand records.
+    """
+    out: list[str] = []
+    _indented(document, out, "\n")
+    out.append("\n")
+    return "".join(out)
+
+
+_encode_str = json.encoder.encode_basestring  # ensure_ascii=False (the C version when built)
+
+
+def _scalar(value: Any) -> str | None:
+    """JSON text of a scalar as ``json.dumps`` writes it, or None for containers."""
+    if isinstance(value, str):
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value or value in (math.inf, -math.inf):
+            raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
+        return float.__repr__(value)
+    return None
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return _encode_str(key)
+    text = _scalar(key)  # json.dumps's conversions of float, int, bool and None keys
+    if text is None:
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+    return _encode_str(text.strip('"'))
+
+
+def _indented(value: Any, out: list[str], newline: str) -> None:
+    """Append the 2-space indented JSON of ``value``; ``newline`` is "\\n" + its indent."""
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "," + inner
+        out.append("{")
+        first = True
+        for key, item in sorted(value.items()):
+            out.append(inner if first else sep)
+            first = False
+            out.append(_key(key))
+            out.append(": ")
+            text = _scalar(item)
+            if text is None:
+                _indented(item, out, inner)
+            else:
+                out.append(text)
+        out.append(newline)
+        out.append("}")
+        return
+    if isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "," + inner
+        out.append("[")
+        first = True
+        for item in value:
+            out.append(inner if first else sep)
+            first = False
+            text = _scalar(item)
+            if text is None:
+                _indented(item, out, inner)
+            else:
+                out.append(text)
+        out.append(newline)
+        out.append("]")
+        return
+    text = _scalar(value)
+    if text is None:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    out.append(text)
 
 
 CSV_COLUMNS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,12 @@ from reviewdesk.domain.model import (
 )
 from reviewdesk.domain.progress import CancelToken, Job, Progress
 from reviewdesk.io.formats import Format, ReadOptions, Rejected, open_reader
-from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons, reasons_to_mask
+from reviewdesk.queueing.disagreement import (
+    LOW_CONFIDENCE_MARGIN,
+    JudgeVerdict,
+    disagreement_reasons,
+    reasons_to_mask,
+)
 from reviewdesk.services.project import Project
 from reviewdesk.storage import repositories as repo
 from reviewdesk.storage.repositories import DbSession
@@ -125,8 +130,7 @@ def judgment_digest(j: JudgmentRecord) -> str:
     """Identity of a judgment's content, to tell duplicates from conflicts."""
     scores = j.scores or {}
     refusal = j.refusal or {}
-    return fields_sha256(
-        "judgment/v1",
+    return judgment_fields_digest(
         str(j.kind),
         None if j.verdict is None else str(j.verdict),
         j.probability_b,
@@ -136,6 +140,12 @@ def judgment_digest(j: JudgmentRecord) -> str:
         str(refusal[Slot.B]) if Slot.B in refusal else None,
         j.rationale,
     )
+
+
+#: Judgment digests by content. Most judgments repeat a few contents (a verdict, a probability
+#: with three decimals, 0/1 scores), so the import looks most of them up instead of hashing.
+_JUDGMENT_DIGESTS: dict[tuple[Any, ...], str] = {}
+_MEMO_LIMIT = 200_000
 
 
 def judgment_fields_digest(
@@ -148,18 +158,54 @@ def judgment_fields_digest(
     refusal_b: str | None,
     rationale: str | None,
 ) -> str:
-    """:func:`judgment_digest` from stored values (``audit verify`` and erasure recompute it)."""
-    return fields_sha256(
-        "judgment/v1",
+    """:func:`judgment_digest` from stored values (``audit verify`` and erasure recompute it).
+
+    SHA-256 over the ``repr`` of the fields (``domain.hashing.fields_sha256``); strings must be
+    plain ``str`` (an enum's repr differs from its value's).
+    """
+    if rationale is not None:  # a rationale makes a judgment (nearly) unique: hash it
+        return fields_sha256(
+            "judgment/v1",
+            kind,
+            verdict,
+            probability_b,
+            score_a,
+            score_b,
+            refusal_a,
+            refusal_b,
+            rationale,
+        )
+    # The memo key must tell apart what ``repr`` tells apart: 1 from 1.0 and True (the type)
+    # and 0.0 from -0.0 (equal, so zeros go in as their repr).
+    key = (
         kind,
         verdict,
-        probability_b,
-        score_a,
-        score_b,
         refusal_a,
         refusal_b,
-        rationale,
+        probability_b if probability_b else repr(probability_b),
+        score_a if score_a else repr(score_a),
+        score_b if score_b else repr(score_b),
+        probability_b.__class__,
+        score_a.__class__,
+        score_b.__class__,
     )
+    digest = _JUDGMENT_DIGESTS.get(key)
+    if digest is None:
+        digest = fields_sha256(
+            "judgment/v1",
+            kind,
+            verdict,
+            probability_b,
+            score_a,
+            score_b,
+            refusal_a,
+            refusal_b,
+            None,
+        )
+        if len(_JUDGMENT_DIGESTS) >= _MEMO_LIMIT:
+            _JUDGMENT_DIGESTS.clear()
+        _JUDGMENT_DIGESTS[key] = digest
+    return digest
 
 
 def item_digest(record: ItemRecord) -> str:
@@ -170,7 +216,7 @@ def item_digest(record: ItemRecord) -> str:
         if record.messages is None
         else tuple((m.role.value, m.content) for m in record.messages)
     )
-    return fields_sha256("item/v1", record.prompt, repr(messages), a.model, a.text, b.model, b.text)
+    return item_fields_digest(record.prompt, messages, a.model, a.text, b.model, b.text)
 
 
 def item_fields_digest(
@@ -181,12 +227,35 @@ def item_fields_digest(
     model_b: str,
     text_b: str,
 ) -> str:
-    """:func:`item_digest` from stored values (``messages`` as (role, content) pairs)."""
-    return fields_sha256("item/v1", prompt, repr(messages), model_a, text_a, model_b, text_b)
+    """:func:`item_digest` from stored values (``messages`` as (role, content) pairs).
+
+    SHA-256 over length-prefixed UTF-8 (``item/v2``): unambiguous, and it hashes the long texts
+    as they are instead of building their ``repr`` first (a third of the import's hashing).
+    """
+    digest = hashlib.sha256(b"item/v2")
+    update = digest.update
+    parts: list[str | None] = [prompt]
+    if messages is None:
+        parts.append(None)
+    else:
+        parts.append(str(len(messages)))
+        for role, content in messages:
+            parts.append(role)
+            parts.append(content)
+    parts += (model_a, text_a, model_b, text_b)
+    for part in parts:
+        if part is None:
+            update(b"-")
+        else:
+            data = part.encode("utf-8", "surrogatepass")
+            update(b"%d:" % len(data))
+            update(data)
+    return digest.hexdigest()
 
 
 #: Stored on an item whose disagreement reasons must be recomputed at the end of the import.
 _STALE = -1
+_A, _B = Slot.A, Slot.B
 
 
 class _Importer:
@@ -220,58 +289,55 @@ class _Importer:
         response_rows: list[tuple[Any, ...]] = []
         ids: dict[str, int] = {}
         new: dict[str, ItemRecord] = {}  # item id -> the record that added it in this batch
+        items_update = self.items_digest.update
+        batch_id, now = self.batch_id, self.now
         for record in records:
+            key = record.item_id
             digest = item_digest(record)
-            if record.item_id in stored:
-                item_id, stored_digest = stored[record.item_id]
+            if key in stored:
+                item_id, stored_digest = stored[key]
                 if stored_digest != digest:
                     self.conflict(
-                        f"line {record.line}: item_id {record.item_id!r} is already in the project "
+                        f"line {record.line}: item_id {key!r} is already in the project "
                         "with a different prompt or responses; record not imported"
                     )
                     continue
                 self.report.items_existing += 1
-                ids[record.item_id] = item_id
+                ids[key] = item_id
                 continue
             item_id = self.next_item_id
             self.next_item_id += 1
-            ids[record.item_id] = item_id
-            stored[record.item_id] = (item_id, digest)
-            new[record.item_id] = record
-            self.items_digest.update(f"{record.item_id}:{digest}\n".encode())
+            ids[key] = item_id
+            stored[key] = (item_id, digest)
+            new[key] = record
+            items_update(f"{key}:{digest}\n".encode())
+            messages = record.messages
+            expected, panel = record.expected_behavior, record.panel
             item_rows.append(
                 (
                     item_id,
-                    record.item_id,
+                    key,
                     record.prompt,
                     None
-                    if record.messages is None
-                    else canonical_json([[m.role.value, m.content] for m in record.messages]),
-                    canonical_json(dict(record.slices)),
-                    None if record.expected_behavior is None else record.expected_behavior.value,
+                    if messages is None
+                    else canonical_json([[m.role.value, m.content] for m in messages]),
+                    _slices_json(record.slices),
+                    None if expected is None else expected.value,
                     record.subject_id,
-                    None if record.panel is None else record.panel.value,
+                    None if panel is None else panel.value,
                     canonical_json(dict(record.metadata)) if record.metadata else None,
                     digest,
                     _reasons_of(record.judgments),
-                    self.batch_id,
-                    self.now,
+                    batch_id,
+                    now,
                 )
             )
-            for slot in (Slot.A, Slot.B):
-                response = record.responses[slot]
-                response_rows.append(
-                    (
-                        self.next_response_id,
-                        item_id,
-                        str(slot),
-                        response.model,
-                        response.text,
-                        len(response.text),
-                    )
-                )
-                self.next_response_id += 1
-            self.report.items_added += 1
+            a, b = record.responses[_A], record.responses[_B]
+            response_id = self.next_response_id
+            response_rows.append((response_id, item_id, "A", a.model, a.text, len(a.text)))
+            response_rows.append((response_id + 1, item_id, "B", b.model, b.text, len(b.text)))
+            self.next_response_id = response_id + 2
+        self.report.items_added += len(item_rows)
         repo.insert_items(self.session, item_rows)
         repo.insert_responses(self.session, response_rows)
         accepted = [r for r in records if r.item_id in ids]
@@ -312,15 +378,38 @@ class _Importer:
         stored = repo.existing_judgments(self.session, old) if old else {}
         seen: dict[tuple[int, int, str], str] = {}
         rows: list[tuple[Any, ...]] = []
+        judges = self.judges
+        next_id = self.next_judgment_id
+        batch_id = self.batch_id
         for record in with_judgments:
             item_id = ids[record.item_id]
             is_new = new.get(record.item_id) is record
             for judgment in record.judgments:
-                judge_id = self.judge_id(record, judgment)
-                if judge_id is None:
-                    continue
-                key = (item_id, judge_id, str(judgment.order))
-                digest = judgment_digest(judgment)
+                known = judges.get(judgment.judge)
+                kind = str(judgment.kind)
+                if known is not None and known[1] == kind:
+                    judge_id = known[0]
+                else:
+                    found = self.judge_id(record, judgment)
+                    if found is None:
+                        continue
+                    judge_id = found
+                order = str(judgment.order)
+                verdict = None if judgment.verdict is None else str(judgment.verdict)
+                p = judgment.probability_b
+                scores, refusal = judgment.scores, judgment.refusal
+                score_a = score_b = refusal_a = refusal_b = None
+                if scores:
+                    score_a, score_b = scores.get(_A), scores.get(_B)
+                if refusal:
+                    ra, rb = refusal.get(_A), refusal.get(_B)
+                    refusal_a = None if ra is None else str(ra)
+                    refusal_b = None if rb is None else str(rb)
+                rationale = judgment.rationale
+                digest = judgment_fields_digest(
+                    kind, verdict, p, score_a, score_b, refusal_a, refusal_b, rationale
+                )
+                key = (item_id, judge_id, order)
                 previous = seen.get(key) if is_new else (stored.get(key) or seen.get(key))
                 if previous is not None:
                     if previous == digest:
@@ -329,40 +418,38 @@ class _Importer:
                         self.report.judgments_conflicting += 1
                         self.conflict(
                             f"line {record.line}: judge {judgment.judge!r} (order "
-                            f"{judgment.order.value}) already has a different judgment on item "
+                            f"{order}) already has a different judgment on item "
                             f"{record.item_id!r}; not imported"
                         )
                     continue
                 seen[key] = digest
-                scores = judgment.scores or {}
-                refusal = judgment.refusal or {}
                 rows.append(
                     (
-                        self.next_judgment_id,
+                        next_id,
                         item_id,
                         judge_id,
-                        str(judgment.order),
-                        None if judgment.verdict is None else str(judgment.verdict),
-                        judgment.probability_b,
-                        scores.get(Slot.A),
-                        scores.get(Slot.B),
-                        str(refusal[Slot.A]) if Slot.A in refusal else None,
-                        str(refusal[Slot.B]) if Slot.B in refusal else None,
-                        judgment.rationale,
+                        order,
+                        verdict,
+                        p,
+                        score_a,
+                        score_b,
+                        refusal_a,
+                        refusal_b,
+                        rationale,
                         digest,
-                        self.batch_id,
+                        batch_id,
                     )
                 )
-                self.next_judgment_id += 1
+                next_id += 1
                 if not is_new:
                     touched.add(item_id)
+        self.next_judgment_id = next_id
         repo.insert_judgments(self.session, rows)
-        for row in rows:
-            # id:item_id:judge_id:order:content — a judgment moved to another item, judge or
-            # display order breaks the digest as surely as an edited one (`audit verify`).
-            self.judgments_digest.update(
-                f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{row[11]}\n".encode()
-            )
+        # id:item_id:judge_id:order:content — a judgment moved to another item, judge or
+        # display order breaks the digest as surely as an edited one (`audit verify`).
+        self.judgments_digest.update(
+            "".join([f"{r[0]}:{r[1]}:{r[2]}:{r[3]}:{r[11]}\n" for r in rows]).encode()
+        )
         self.report.judgments_added += len(rows)
         return touched
 
@@ -456,14 +543,56 @@ class _Importer:
             )
 
 
+#: Disagreement masks by what decides them: per judgment with a verdict, the judge, the order,
+#: the verdict and whether its probability is (not) close to 0.5. Items repeat a few patterns.
+_REASONS: dict[tuple[Any, ...], int] = {}
+_LOW_MARGIN = LOW_CONFIDENCE_MARGIN - 1e-12  # the rule's own slack (queueing.disagreement)
+
+
 def _reasons_of(judgments: Sequence[JudgmentRecord]) -> int:
-    return reasons_to_mask(
-        disagreement_reasons(
-            JudgeVerdict(j.judge, j.order, j.verdict, j.probability_b)
+    key = tuple(
+        [
+            (
+                j.judge,
+                j.order,
+                j.verdict,
+                None if j.probability_b is None else abs(j.probability_b - 0.5) >= _LOW_MARGIN,
+            )
             for j in judgments
             if j.verdict is not None
-        )
+        ]
     )
+    mask = _REASONS.get(key)
+    if mask is None:
+        mask = reasons_to_mask(
+            disagreement_reasons(
+                JudgeVerdict(j.judge, j.order, j.verdict, j.probability_b)
+                for j in judgments
+                if j.verdict is not None
+            )
+        )
+        if len(_REASONS) >= _MEMO_LIMIT:
+            _REASONS.clear()
+        _REASONS[key] = mask
+    return mask
+
+
+_SLICES: dict[tuple[tuple[str, str], ...], str] = {}
+
+
+def _slices_json(slices: Mapping[str, str]) -> str:
+    """Canonical JSON of an item's slices (most items share a few combinations)."""
+    try:
+        key = tuple(slices.items())
+        text = _SLICES.get(key)
+    except TypeError:  # an unhashable value: importers give strings, but do not rely on it
+        return canonical_json(dict(slices))
+    if text is None:
+        text = canonical_json(dict(slices))
+        if len(_SLICES) >= _MEMO_LIMIT:
+            _SLICES.clear()
+        _SLICES[key] = text
+    return text
 
 
 def import_file(

@@ -334,6 +334,7 @@ class _Tracking(MutableMapping[str, Any]):
     def __init__(self, base: MutableMapping[str, Any]) -> None:
         self.base = base
         self.used: set[str] = set()
+        self.added: set[str] = set()  # computed by this run (not found in the cache)
 
     def __getitem__(self, key: str) -> Any:
         value = self.base[key]
@@ -343,6 +344,7 @@ class _Tracking(MutableMapping[str, Any]):
     def __setitem__(self, key: str, value: Any) -> None:
         self.base[key] = value
         self.used.add(key)
+        self.added.add(key)
 
     def __delitem__(self, key: str) -> None:
         del self.base[key]
@@ -570,8 +572,10 @@ def monitor_gate_inputs(
             cancel=cancel,
         )
     )
-    if cache.used:
+    if cache.added:
         # keep what the dashboard windows used too: merge, do not shrink the file to one spec
+        # (when every window came from the cache there is nothing new to write: a warm export
+        # skips re-reading and rewriting the whole file)
         cache.used |= set(_stored_keys(project))
         _persist(project, cache)
     return MonitorGateInputs(

@@ -154,7 +154,8 @@ def serve_next(project: Project, reviewer: str) -> Served:
             token, left_value = existing
             left = Slot(left_value)
         else:
-            token = secrets.token_hex(16)  # hex: never starts with "-", which argparse would take for an option
+            # hex: never starts with "-", which argparse would take for an option
+            token = secrets.token_hex(16)
             left = left_slot_for(seed, entry.item_key, entry.label_count)
             repo.add_serving(
                 session, token, entry.entry_id, reviewer_id, left.value, project.clock.now()
@@ -211,11 +212,15 @@ def commit_label(
 ) -> int:
     """:func:`record_label` without the progress figures; returns the label event id.
 
-    The label is written and committed exactly as by ``record_label``. Only the progress counts
-    are left out: they scan the whole queue (over a second on a 1M-item project), which the GUI
-    cannot afford between a key press and the next pair. It keeps its own running count and
-    asks :func:`review_progress` when it can wait.
+    The label is written and committed exactly as by ``record_label`` (durable on return). Only
+    the progress counts are left out: the GUI keeps its own running count between a key press
+    and the next pair, and asks :func:`review_progress` when it can wait.
+
+    From the first call on, commits leave WAL checkpoints to :func:`checkpoint_idle`, which the
+    caller runs while the reviewer reads (an inline checkpoint writes and fsyncs the main file:
+    the worst spikes of the key-press path).
     """
+    project.store.defer_checkpoints()
     entry_id, left = _parse_handle(handle)
     event_id = _record(
         project,
@@ -240,12 +245,20 @@ def next_pairs(
     project: Project, reviewer: str, count: int, exclude: Sequence[str] = ()
 ) -> list[Pair]:
     """:func:`fetch_pairs` without the progress figures (the GUI's prefetch; see commit_label)."""
-    seed = project.settings().seed
     excluded = [_parse_handle(h)[0] for h in exclude]
     with project.store.read() as uow:
+        seed = int(repo.get_settings(uow.session)["seed"])
         reviewer_id = _reviewer_id(uow.session, reviewer)
         entries = repo.next_entries(uow.session, reviewer_id, count, excluded)
         return _pairs(uow.session, seed, entries)
+
+
+def checkpoint_idle(project: Project) -> int:
+    """Fold the write-ahead log into the project file (the GUI calls it while the reviewer reads).
+
+    Passive: never waits for other readers or writers. Returns the WAL pages left to copy.
+    """
+    return project.store.checkpoint_passive()
 
 
 def review_progress(project: Project, reviewer: str) -> ReviewProgress:

@@ -377,15 +377,20 @@ class SharedBootstrap:
         redraws = [0] * k
         active = set(range(k))
         rows_per_chunk = max(1, self.max_cells // self.n)
+        # One product for every request (their features side by side): the multiplicity matrix
+        # is read once per chunk instead of once per statistic.
+        stacked = np.hstack([padded for padded, _ in self.requests])
+        bounds = np.cumsum([0] + [padded.shape[1] for padded, _ in self.requests])
         while active:
             if self.cancel is not None:
                 self.cancel.check()
             need = max(self.n_boot - valid_n[r] for r in active)
             rows = min(rows_per_chunk, need)
             weights = multiplicities(self.rng.integers(0, self.n, size=(rows, self.n)), self.n)
+            sums = weights @ stacked
             for r in sorted(active):
-                padded, statistic = self.requests[r]
-                ok, out = statistic(weights @ padded)
+                _, statistic = self.requests[r]
+                ok, out = statistic(sums[:, bounds[r] : bounds[r + 1]])
                 positions = np.flatnonzero(ok)
                 want = self.n_boot - valid_n[r]
                 if positions.size >= want:

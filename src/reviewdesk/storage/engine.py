@@ -40,8 +40,24 @@ PRAGMAS = (
 #: Set by a write unit of work so the ``begin`` listener emits ``BEGIN IMMEDIATE``.
 WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("reviewdesk_writing", default=False)
 
+#: SQLite's default: a commit that takes the WAL past this many pages checkpoints right away.
+AUTOCHECKPOINT_PAGES = 1000
+#: While a reviewer labels, commits leave the checkpoint to the GUI, which folds the WAL into the
+#: main file while the reviewer reads (a checkpoint writes and fsyncs the main file: a spike of
+#: tens of milliseconds in the key-press path). Past this many pages (about 80 MB) a commit
+#: checkpoints anyway, so the WAL stays bounded if nobody does. Durability is unchanged: every
+#: commit is fsynced in the WAL (``synchronous=FULL``).
+DEFERRED_AUTOCHECKPOINT_PAGES = 20_000
 
-def make_engine(path: Path) -> Engine:
+
+class WalPolicy:
+    """When commits checkpoint the WAL; applied to each pooled connection as it is checked out."""
+
+    def __init__(self) -> None:
+        self.autocheckpoint = AUTOCHECKPOINT_PAGES
+
+
+def make_engine(path: Path, wal: WalPolicy | None = None) -> Engine:
     """An engine for one project file, with the pragmas and our own transaction control."""
     engine = create_engine(
         f"sqlite+pysqlite:///{path}",
@@ -50,10 +66,20 @@ def make_engine(path: Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         for pragma in PRAGMAS:
             dbapi_conn.execute(f"PRAGMA {pragma}")
+        record.info["wal_autocheckpoint"] = AUTOCHECKPOINT_PAGES
+
+    if wal is not None:
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_conn: sqlite3.Connection, record: Any, _proxy: Any) -> None:
+            pages = wal.autocheckpoint
+            if record.info.get("wal_autocheckpoint") != pages:
+                dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+                record.info["wal_autocheckpoint"] = pages
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -61,6 +61,11 @@ class ItemRow(Base):
     """One prompt with two responses in fixed slots A and B."""
 
     __tablename__ = "item"
+    __table_args__ = (
+        # Erased items only (normally none): progress counts subtract their queue entries
+        # without joining every waiting entry to its item.
+        Index("ix_item_erased", "id", sqlite_where=text("erased_at IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_key: Mapped[str] = mapped_column(String(200), unique=True)
     prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -210,6 +215,8 @@ class LabelCurrentRow(Base):
     """Derived: the live label event of each (entry, reviewer); rebuildable from the log."""
 
     __tablename__ = "label_current"
+    # A reviewer's current labels (progress counts, the skipped pairs served last).
+    __table_args__ = (Index("ix_label_current_reviewer_id", "reviewer_id", "choice"),)
     entry_id: Mapped[int] = mapped_column(ForeignKey("queue_entry.id"), primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewer.id"), primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("label_event.id"))

@@ -18,6 +18,8 @@ from reviewdesk.storage import repositories as repo
 from reviewdesk.storage.backup import backup_file, backup_path_for
 from reviewdesk.storage.engine import (
     APPLICATION_ID,
+    DEFERRED_AUTOCHECKPOINT_PAGES,
+    WalPolicy,
     make_engine,
     read_application_id,
     translated_errors,
@@ -29,11 +31,18 @@ from reviewdesk.storage.unit_of_work import DEFAULT_LOCK_WAIT_S, UnitOfWork
 class ProjectStore:
     """The database of one project file."""
 
-    def __init__(self, path: Path, engine: Engine, migrated_backup: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        engine: Engine,
+        migrated_backup: Path | None = None,
+        wal: WalPolicy | None = None,
+    ) -> None:
         self.path = path
         self.engine = engine
         #: Set when opening upgraded the schema: where the pre-upgrade copy was written.
         self.migrated_backup = migrated_backup
+        self._wal = wal
 
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.path, write=False)
@@ -46,6 +55,32 @@ class ProjectStore:
         with translated_errors(self.path), self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.rollback()
+
+    def defer_checkpoints(self) -> None:
+        """Let commits leave WAL checkpoints to :meth:`checkpoint_passive` (interactive labeling).
+
+        Applies to connections from their next checkout. Commits still checkpoint past
+        ``DEFERRED_AUTOCHECKPOINT_PAGES``, and closing the project checkpoints too.
+        """
+        if self._wal is not None:
+            self._wal.autocheckpoint = DEFERRED_AUTOCHECKPOINT_PAGES
+
+    def checkpoint_passive(self) -> int:
+        """Copy what the WAL holds into the main file, without waiting for readers or writers.
+
+        Returns how many WAL pages could not be copied yet (0 when the WAL is folded in).
+        """
+        raw = self.engine.raw_connection()
+        try:
+            with translated_errors(self.path):
+                cursor = raw.cursor()
+                row = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                cursor.close()
+        finally:
+            raw.close()
+        if row is None or row[1] < 0:  # not in WAL mode
+            return 0
+        return max(0, int(row[1]) - int(row[2]))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -63,11 +98,12 @@ def create_store(path: Path, settings: Mapping[str, Any], clock: Clock) -> Proje
         raise ProjectExistsError(f"{path}: a file already exists there; choose another name")
     if not path.parent.exists():
         raise ProjectNotFoundError(f"{path.parent}: folder does not exist")
-    engine = make_engine(path)
+    wal = WalPolicy()
+    engine = make_engine(path, wal)
     try:
         with translated_errors(path):
             run_migrations(engine)
-        store = ProjectStore(path, engine)
+        store = ProjectStore(path, engine, wal=wal)
         with store.write() as uow:
             repo.put_settings(uow.session, settings)
             repo.append_audit(
@@ -99,7 +135,8 @@ def open_store(path: Path, clock: Clock) -> ProjectStore:
         raise NotAProjectError(f"{path}: not a reviewdesk project (not an SQLite database)")
     if app_id != APPLICATION_ID:
         raise NotAProjectError(f"{path}: not a reviewdesk project (an SQLite file of another app)")
-    engine = make_engine(path)
+    wal = WalPolicy()
+    engine = make_engine(path, wal)
     try:
         with translated_errors(path):
             backup = upgrade_with_backup(
@@ -107,7 +144,7 @@ def open_store(path: Path, clock: Clock) -> ProjectStore:
                 path,
                 lambda: backup_file(path, backup_path_for(path, clock.now(), "pre-migration")),
             )
-        return ProjectStore(path, engine, migrated_backup=backup)
+        return ProjectStore(path, engine, migrated_backup=backup, wal=wal)
     except BaseException:
         engine.dispose()
         raise

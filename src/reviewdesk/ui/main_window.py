@@ -40,6 +40,12 @@ from reviewdesk.ui.review.review_view import ReviewView
 from reviewdesk.ui.start_page import StartPage
 
 if TYPE_CHECKING:  # the lead's windows are imported when first opened: a faster start
+    from reviewdesk.ui.dashboards.dashboard_window import DashboardWindow
+    from reviewdesk.ui.dialogs.adjudication import AdjudicationDialog
+    from reviewdesk.ui.dialogs.audit_log import AuditLogDialog
+    from reviewdesk.ui.dialogs.erase_dialog import EraseDialog
+    from reviewdesk.ui.dialogs.export_dialog import ExportDialog
+    from reviewdesk.ui.dialogs.gate_check import GateCheckDialog
     from reviewdesk.ui.dialogs.import_dialog import ImportDialog
     from reviewdesk.ui.dialogs.settings_dialog import SettingsDialog
     from reviewdesk.ui.lead.project_page import ProjectPage
@@ -291,6 +297,12 @@ class MainWindow(QMainWindow):
         page.overview_requested.connect(self.open_queue_overview)
         page.settings_requested.connect(self.open_settings)
         page.close_requested.connect(self.close_to_start)
+        page.dashboards_requested.connect(self.open_dashboards)
+        page.export_requested.connect(self.open_export)
+        page.gate_check_requested.connect(self.open_gate_check)
+        page.adjudicate_requested.connect(self.open_adjudication)
+        page.audit_log_requested.connect(self.open_audit_log)
+        page.erase_requested.connect(self.open_erasure)
         page.set_project(opened.name, str(opened.path))
         self.project_page = page
         self.pages.addWidget(page)
@@ -341,6 +353,71 @@ class MainWindow(QMainWindow):
         dialog = QueueOverviewDialog(self.ops, self.opened.project, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+        return dialog
+
+    # The evidence and release windows below open from the lead's project page only (no menu
+    # actions): actions stay in the window in review mode, and their words ("audit",
+    # "conflicts") must not (tests/ui/test_blinding.py); the page is dropped before reviewing.
+
+    def _lead_dialog(self, dialog: QDialog) -> QDialog:
+        """Open a lead-only window (closed again when review mode starts)."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_dashboards(self) -> DashboardWindow | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dashboards.dashboard_window import DashboardWindow
+
+        dialog = DashboardWindow(self.ops, self.opened.project, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()  # modeless: the lead keeps the project page at hand
+        return dialog
+
+    def open_export(self, kind: str = "preferences") -> ExportDialog | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dialogs.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.ops, self.opened.project, self, kind=kind or "preferences")
+        self._lead_dialog(dialog)
+        return dialog
+
+    def open_gate_check(self) -> GateCheckDialog | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dialogs.gate_check import GateCheckDialog
+
+        dialog = GateCheckDialog(self.ops, self)
+        self._lead_dialog(dialog)
+        return dialog
+
+    def open_adjudication(self) -> AdjudicationDialog | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dialogs.adjudication import AdjudicationDialog
+
+        dialog = AdjudicationDialog(self.ops, self.opened.project, self)
+        self._lead_dialog(dialog)
+        return dialog
+
+    def open_audit_log(self) -> AuditLogDialog | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dialogs.audit_log import AuditLogDialog
+
+        dialog = AuditLogDialog(self.ops, self.opened.project, self)
+        self._lead_dialog(dialog)
+        return dialog
+
+    def open_erasure(self) -> EraseDialog | None:
+        if self.opened is None or self.mode is not Mode.LEAD:
+            return None
+        from reviewdesk.ui.dialogs.erase_dialog import EraseDialog
+
+        dialog = EraseDialog(self.ops, self.opened.project, self)
+        self._lead_dialog(dialog)
         return dialog
 
     def open_settings(self) -> SettingsDialog | None:

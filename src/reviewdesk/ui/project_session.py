@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewdesk.services.demo import build_demo_project
 from reviewdesk.services.project import Project, create_project, open_project
 from reviewdesk.services.review import ensure_reviewer, list_reviewer_profiles
 
@@ -48,6 +47,10 @@ def create_for_session(path: Path, candidate: str | None, baseline: str | None) 
 
 
 def build_demo() -> Path:
+    # Imported when used: the demo pulls in the importers, which opening a project for review
+    # never needs (a faster start).
+    from reviewdesk.services.demo import build_demo_project
+
     return build_demo_project()
 
 

@@ -51,6 +51,12 @@ class ProjectPage(QWidget):
     overview_requested = Signal()
     settings_requested = Signal()
     close_requested = Signal()
+    dashboards_requested = Signal()
+    export_requested = Signal()
+    gate_check_requested = Signal()
+    audit_log_requested = Signal()
+    erase_requested = Signal()
+    adjudicate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +111,23 @@ class ProjectPage(QWidget):
         close.clicked.connect(self.close_requested)
         tools.addWidget(close)
         outer.addLayout(tools)
+        evidence = QHBoxLayout()
+        evidence.setSpacing(8)
+        for key, words, icon, signal in (
+            ("dashboards", "Dashboards", "diff", self.dashboards_requested),
+            ("export", "Export…", "open", self.export_requested),
+            ("gates", "Gate check…", "check", self.gate_check_requested),
+            ("adjudicate", "Adjudicate conflicts…", "flag", self.adjudicate_requested),
+            ("audit", "Audit log", "find", self.audit_log_requested),
+            ("erase", "Erase a subject…", "close", self.erase_requested),
+        ):
+            button = QPushButton(words)
+            button.setProperty("icon_name", icon)
+            button.clicked.connect(signal)
+            self.tool_buttons[key] = button
+            evidence.addWidget(button)
+        evidence.addStretch(1)
+        outer.addLayout(evidence)
         grid = QGridLayout()
         grid.setSpacing(12)
         self.cards = {

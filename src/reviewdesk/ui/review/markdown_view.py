@@ -20,6 +20,9 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QGuiApplication,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -28,7 +31,7 @@ from PySide6.QtGui import (
     QTextFrameFormat,
     QTextOption,
 )
-from PySide6.QtWidgets import QFrame, QMenu, QTextBrowser, QWidget
+from PySide6.QtWidgets import QFrame, QMenu, QTextBrowser, QTextEdit, QWidget
 
 from reviewdesk.domain.model import Message
 from reviewdesk.ui.review.display_text import MAX_RENDER_CHARS, Prepared, prepare, strip_breaks
@@ -240,6 +243,16 @@ class InertMarkdownView(QTextBrowser):
     It never takes keyboard focus, so review keys always reach the review window; text can
     still be selected with the mouse and copied from the context menu (without the invisible
     break characters).
+
+    Text wraps at a fixed width: the view's width less a vertical scroll bar, whether or not
+    the bar is shown. So a document is laid out once per width: a bar that appears or goes
+    when the panel's height changes (the prompt panel is fitted to each prompt) only adjusts
+    the bar, where wrapping at the viewport's width would lay the whole document out again.
+
+    A view can also be rendered ahead (:meth:`prerender`, while it is hidden behind the one on
+    screen): its first paint after it is shown is then a copy of that image, provided nothing
+    that shapes the picture has changed since (document, size, scrolling, selection,
+    highlights, palette); anything else is painted as usual.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -253,6 +266,8 @@ class InertMarkdownView(QTextBrowser):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setLineWrapMode(QTextEdit.LineWrapMode.FixedPixelWidth)
+        self.setLineWrapColumnOrWidth(self.wrap_width())
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
         self.copy_action = QAction("Copy", self)
@@ -260,18 +275,97 @@ class InertMarkdownView(QTextBrowser):
         self.copy_all_action = QAction("Copy all text", self)
         self.copy_all_action.triggered.connect(self.copy_all)
         self._placeholder = InertDocument(self)
+        self._shown: QTextDocument = self._placeholder  # keeps the shown document alive
         self.setDocument(self._placeholder)
+        # The viewport paints its own background (paintEvent), so Qt need not repaint the
+        # panel, splitters, page and window behind it whenever the text changes.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._highlights = 0  # bumped by every setExtraSelections (part of the render key)
+        self._rendered: QPixmap | None = None
+        self._rendered_key: tuple[Any, ...] | None = None
+        self._rendering = False
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
         return None
 
+    def wrap_width(self) -> int:
+        """Where text wraps: the width left beside a vertical scroll bar."""
+        bar = self.verticalScrollBar().sizeHint().width()
+        return max(40, self.width() - 2 * self.frameWidth() - bar)
+
+    def resizeEvent(self, event: Any) -> None:
+        width = self.wrap_width()
+        if width != self.lineWrapColumnOrWidth():
+            self.setLineWrapColumnOrWidth(width)  # lays the document out at the new width
+        super().resizeEvent(event)
+
+    def setExtraSelections(self, selections: Sequence[QTextEdit.ExtraSelection]) -> None:
+        self._highlights += 1
+        super().setExtraSelections(selections)
+
+    def _render_key(self) -> tuple[Any, ...]:
+        """Everything the picture of the viewport depends on."""
+        viewport = self.viewport()
+        return (
+            self._shown,
+            self.document() is self._shown,
+            viewport.size(),
+            viewport.devicePixelRatioF(),
+            self.lineWrapColumnOrWidth(),
+            self.verticalScrollBar().value(),
+            self.horizontalScrollBar().value(),
+            self.textCursor().hasSelection(),
+            self._highlights,
+            viewport.palette().cacheKey(),
+            self.isEnabled(),
+            self.isActiveWindow(),
+        )
+
+    def prerender(self) -> None:
+        """Render the viewport now, for its first paint once shown (see the class notes)."""
+        self._rendered = None
+        self._rendering = True
+        try:
+            image = self.viewport().grab()
+        finally:
+            self._rendering = False
+        self._rendered, self._rendered_key = image, self._render_key()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        viewport = self.viewport()
+        painter = QPainter(viewport)
+        rendered, self._rendered = self._rendered, None  # good for one paint at most
+        if (
+            rendered is not None
+            and not self._rendering
+            and self._rendered_key == self._render_key()
+        ):
+            painter.setClipRegion(event.region())
+            painter.drawPixmap(0, 0, rendered)
+            painter.end()
+            return
+        painter.fillRect(event.rect(), viewport.palette().color(viewport.backgroundRole()))
+        painter.end()
+        super().paintEvent(event)
+
     def show_document(self, doc: QTextDocument) -> None:
-        """Show a prebuilt document (built ahead of time, so advancing costs only layout)."""
-        self.setDocument(doc)
+        """Show a prebuilt document (laid out here, at this view's wrap width)."""
+        self._set(doc)
         self.verticalScrollBar().setValue(0)
 
     def clear_document(self) -> None:
-        self.setDocument(self._placeholder)
+        self._set(self._placeholder)
+
+    def _set(self, doc: QTextDocument) -> None:
+        self._rendered = None
+        old = self.document()
+        self._shown = doc
+        self.setDocument(doc)
+        if old is not doc and old is not self._placeholder and old.parent() is None:
+            # PySide's setDocument makes the view the owner of the document's wrapper, so
+            # every document ever shown would stay alive as long as the view (a leak of a few
+            # hundred KB per pair). Hand it back: our own references decide its lifetime.
+            old.setParent(None)
 
     def copy_selection(self) -> None:
         text = self.textCursor().selectedText().replace("\u2029", "\n")

@@ -7,14 +7,18 @@ text on them is generic ("LEFT", "Complied"), never anything about where a respo
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QResizeEvent, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStackedWidget,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -65,7 +69,12 @@ class ElisionBanner(QFrame):
 
 
 class TextPanel(QFrame):
-    """A titled card holding one inert document."""
+    """A titled card holding one inert document.
+
+    Two views sit on top of each other: the one shown, and one holding the next pair's document
+    (:meth:`stage`), laid out off screen while the reviewer reads. Showing a staged document
+    is a flip between the two, with no layout on the way from a key press to the next pair.
+    """
 
     full_text_requested = Signal()
 
@@ -88,11 +97,64 @@ class TextPanel(QFrame):
         self.banner = ElisionBanner()
         self.banner.full_text_requested.connect(self.full_text_requested)
         self.layout_.addWidget(self.banner)
-        self.view = InertMarkdownView()
-        self.layout_.addWidget(self.view, 1)
+        self.views = QStackedWidget()
+        self._front = InertMarkdownView()
+        self._spare: InertMarkdownView | None = None  # the second view, made on first use
+        self._accessible_name = ""
+        self.views.addWidget(self._front)
+        self.layout_.addWidget(self.views, 1)
+        self._staged: QTextDocument | None = None
         self.prepared: Prepared | None = None
         self._find: list[QTextEdit.ExtraSelection] = []
         self._diff: list[QTextEdit.ExtraSelection] = []
+
+    @property
+    def view(self) -> InertMarkdownView:
+        """The view on screen."""
+        return cast("InertMarkdownView", self.views.currentWidget())
+
+    def _views(self) -> tuple[InertMarkdownView, ...]:
+        return (self._front,) if self._spare is None else (self._front, self._spare)
+
+    def _back(self) -> InertMarkdownView:
+        if self._spare is None:  # made after the first pair is on screen, not at start-up
+            self._spare = InertMarkdownView()
+            self._spare.setAccessibleName(self._accessible_name)
+            self.views.addWidget(self._spare)
+        return self._spare if self.views.currentWidget() is self._front else self._front
+
+    def set_accessible_name(self, name: str) -> None:
+        self._accessible_name = name
+        for view in self._views():
+            view.setAccessibleName(name)
+
+    def wrap_width(self) -> int:
+        """The width documents are laid out at in this panel."""
+        return self.view.lineWrapColumnOrWidth()
+
+    def stage(self, doc: QTextDocument) -> None:
+        """Lay ``doc`` out and render it in the hidden view: showing it next is only a flip."""
+        back = self._back()
+        front = self.view
+        if back.size() != front.size():
+            # A stacked widget sizes only its current page; a hidden page would otherwise be
+            # laid out at its size from when it was last shown (and its first resize event
+            # would wait until it is shown, i.e. after the key press).
+            old = back.size()
+            back.setGeometry(front.geometry())
+            QApplication.sendEvent(back, QResizeEvent(back.size(), old))
+        if back.document() is not doc:
+            back.setExtraSelections([])
+            back.show_document(doc)
+        back.prerender()
+        self._staged = doc
+
+    def is_staged(self, doc: QTextDocument) -> bool:
+        return self._staged is doc and self._spare is not None and self._back().document() is doc
+
+    def unstage(self) -> None:
+        """Forget the staged document (it was built for another theme or width)."""
+        self._staged = None
 
     def set_title(self, title: str) -> None:
         self.title.setText(title)
@@ -102,15 +164,21 @@ class TextPanel(QFrame):
 
     def show_document(self, doc: QTextDocument, prepared: Prepared) -> None:
         self._find, self._diff = [], []
-        self.view.setExtraSelections([])
-        self.view.show_document(doc)
+        if self.is_staged(doc):
+            self.views.setCurrentWidget(self._back())  # laid out already: a flip
+        else:
+            self.view.setExtraSelections([])
+            self.view.show_document(doc)
+        self._staged = None
         self.prepared = prepared
         self.banner.show_for(prepared)
 
     def clear(self) -> None:
         self._find, self._diff = [], []
-        self.view.setExtraSelections([])
-        self.view.clear_document()
+        self._staged = None
+        for view in self._views():
+            view.setExtraSelections([])
+            view.clear_document()
         self.prepared = None
         self.banner.hide()
 

@@ -249,10 +249,11 @@ class ReviewFooter(QWidget):
         self.flag_button.setEnabled(enabled)
 
     def set_save_state(self, state: str, text: str) -> None:
-        self.save_label.setProperty("state", state)
+        if self.save_label.property("state") != state:  # re-polish only when the style changes
+            self.save_label.setProperty("state", state)
+            self.save_label.style().unpolish(self.save_label)
+            self.save_label.style().polish(self.save_label)
         self.save_label.setText(text)
-        self.save_label.style().unpolish(self.save_label)
-        self.save_label.style().polish(self.save_label)
 
     def show_notice(self, text: str) -> None:
         self.notice_label.setText(text)

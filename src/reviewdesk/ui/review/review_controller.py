@@ -14,6 +14,7 @@ Anki-style (ARCHITECTURE.md §4.8): the controller owns the flow, the view only 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from reviewdesk.services.project import Project
 from reviewdesk.services.reveal import reveal_pair
 from reviewdesk.services.review import (
     UNDO_DEPTH,
+    checkpoint_idle,
     commit_label,
     next_pairs,
     pair_for_handle,
@@ -42,6 +44,8 @@ from reviewdesk.services.review import (
 )
 from reviewdesk.ui.ops import Ops
 from reviewdesk.ui.review.pacing import DwellClock, SessionPace, too_fast
+
+log = logging.getLogger("reviewdesk.ui")
 
 #: Pairs kept ready behind the one on screen. Mirrors ``queueing.policy.PREFETCH_DEPTH`` (the GUI
 #: may not import ``queueing``; a test keeps the two equal).
@@ -56,6 +60,11 @@ REFILL_DELAY_MS = 30
 #: A choice key this soon after a pair appeared is taken for a double press meant for the pair
 #: before, and ignored: nobody reads two responses in 150 ms.
 SETTLE_S = 0.15
+#: Labels between two WAL checkpoints. Commits do not checkpoint during a review session (an
+#: inline checkpoint writes and fsyncs the main file, the worst spike between a key press and
+#: the next pair); the controller asks for one after the prefetch refill, while the reviewer
+#: reads. Sixteen labels are about 200 WAL pages: a few milliseconds of copying.
+CHECKPOINT_EVERY = 16
 
 
 class State(StrEnum):
@@ -177,6 +186,8 @@ class ReviewController(QObject):
         self.dwell = DwellClock(now)
         self.pace = SessionPace()
         self.dropped_keys = 0  # keys ignored while saving (tests and diagnostics)
+        self._unchecked_labels = 0  # labels committed since the last WAL checkpoint
+        self._checkpointing = False
 
     # ------------------------------------------------------------------ state
 
@@ -326,6 +337,7 @@ class ReviewController(QObject):
         if not self._alive(generation):
             return
         self._last_saved_handle = pair.handle
+        self._unchecked_labels += 1
         self._history.append((pair.handle, choice))
         self._undo_available = min(UNDO_DEPTH, self._undo_available + 1)
         self._exhausted = False
@@ -501,6 +513,30 @@ class ReviewController(QObject):
             self.upcoming_changed.emit(list(self._ready))
         if not self._exhausted:
             self._fetch()
+        if not self._fetching:
+            self._checkpoint_if_due()
+
+    def _checkpoint_if_due(self) -> None:
+        """Fold the WAL into the project file on the worker (after a refill: the reviewer reads)."""
+        if self._checkpointing or self._dead or self._unchecked_labels < CHECKPOINT_EVERY:
+            return
+        self._checkpointing = True
+        self._unchecked_labels = 0
+        self._ops.call(
+            checkpoint_idle,
+            self._project,
+            on_done=lambda _pages: self._on_checkpointed(),
+            on_error=self._on_checkpoint_failed,
+        )
+
+    def _on_checkpointed(self) -> None:
+        self._checkpointing = False
+
+    def _on_checkpoint_failed(self, error: BaseException) -> bool:
+        """Labels are safe in the WAL either way; the next commit or close checkpoints."""
+        self._checkpointing = False
+        log.warning("WAL checkpoint failed: %s", error)
+        return True
 
     def _on_fetch_failed(self, generation: int) -> bool:
         if self._alive(generation):

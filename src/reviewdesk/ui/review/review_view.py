@@ -13,6 +13,7 @@ pair's handle and slot never reach a widget.
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ NOTICE_MS = 7000
 SAVING_HINT_MS = 250
 #: Upcoming pairs' documents are built this long after a pair appeared, one per turn.
 PREPARE_DELAY_MS = 40
+#: The prompt panel shrinks only when this many prompts in a row fit in less (see _fit_prompt).
+PROMPT_SHRINK_AFTER = 8
 #: Documents prepared ahead: the pairs the controller has prefetched.
 VIEW_ACTIONS = frozenset({"review.note", "review.find", "review.diff", "app.help"})
 
@@ -246,12 +249,12 @@ class ReviewView(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(12)
         self.prompt_panel = TextPanel("promptPanel", "PROMPT")
-        self.prompt_panel.view.setAccessibleName("Prompt")
+        self.prompt_panel.set_accessible_name("Prompt")
         self.prompt_panel.setMinimumHeight(90)
         self.left_panel = ResponsePanel("leftPanel", "LEFT")
-        self.left_panel.view.setAccessibleName("Left response")
+        self.left_panel.set_accessible_name("Left response")
         self.right_panel = ResponsePanel("rightPanel", "RIGHT")
-        self.right_panel.view.setAccessibleName("Right response")
+        self.right_panel.set_accessible_name("Right response")
         for panel, title in (
             (self.prompt_panel, "Prompt"),
             (self.left_panel, "Left response"),
@@ -272,6 +275,7 @@ class ReviewView(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self._prompt_fixed_by_user = False
+        self._prompt_fits: deque[int] = deque(maxlen=PROMPT_SHRINK_AFTER)
         body_layout.addWidget(self.splitter)
         self.pages.addWidget(body)
         self.message_page = MessagePage()
@@ -435,7 +439,7 @@ class ReviewView(QWidget):
         self.right_panel.show_document(*docs.right)
         self._shown = docs  # keep the documents alive while they are on screen
         self.pages.setCurrentIndex(0)
-        self._fit_prompt()
+        self._fit_prompt(shown=True)
         self.footer.note_edit.blockSignals(True)
         self.footer.note_edit.clear()
         self.footer.note_edit.blockSignals(False)
@@ -488,29 +492,46 @@ class ReviewView(QWidget):
 
     # ------------------------------------------------------------------ documents
 
+    def _panels(self) -> tuple[TextPanel, TextPanel, TextPanel]:
+        return (self.prompt_panel, self.left_panel, self.right_panel)
+
     def _build(self, pair: Pair) -> PairDocs:
         docs = build_pair_docs(pair, theme.current())
         for (doc, _prepared), panel in zip(
-            (docs.prompt, docs.left, docs.right),
-            (self.prompt_panel, self.left_panel, self.right_panel),
-            strict=True,
+            (docs.prompt, docs.left, docs.right), self._panels(), strict=True
         ):
-            width = panel.view.viewport().width()
-            if width > 0:
-                doc.setTextWidth(width)
-                doc.documentLayout().documentSize()  # lay out now, while the reviewer reads
+            doc.setTextWidth(panel.wrap_width())
+            doc.documentLayout().documentSize()  # lay out now, while the reviewer reads
         return docs
 
     def _prepare_next(self) -> None:
-        """Build one upcoming pair's documents per event-loop turn (never a long stall)."""
-        for pair in self._upcoming:
-            if pair.handle not in self._docs:
+        """Build one upcoming pair's documents per event-loop turn (never a long stall).
+
+        The next pair's documents are also staged in the panels' hidden views, so that showing
+        it after the next label is a flip, with no layout between the key press and the paint.
+        """
+        for n, pair in enumerate(self._upcoming):
+            docs = self._docs.get(pair.handle)
+            if docs is None:
                 self._docs[pair.handle] = self._build(pair)
                 self._prepare_timer.start()
                 return
+            if n == 0:
+                for (doc, _prepared), panel in zip(
+                    (docs.prompt, docs.left, docs.right), self._panels(), strict=True
+                ):
+                    if not panel.is_staged(doc):
+                        panel.stage(doc)  # one panel per turn: lay out and render it ahead
+                        self._prepare_timer.start()
+                        return
+
+    def _unstage(self) -> None:
+        for panel in self._panels():
+            panel.unstage()
 
     def _on_theme_changed(self, _name: str) -> None:
         self._docs.clear()
+        self._unstage()
         self.header.refresh_icons()
         self.footer.refresh_icons()
         self.find_bar.refresh_icons()
@@ -610,6 +631,7 @@ class ReviewView(QWidget):
                 Qt.Orientation.Vertical if stacked else Qt.Orientation.Horizontal
             )
             self._docs.clear()  # prepared for the other width
+            self._unstage()
             self._prepare_timer.start()
         self._equalize_responses()
         self._fit_prompt()
@@ -622,19 +644,31 @@ class ReviewView(QWidget):
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         self._prompt_fixed_by_user = True
 
-    def _fit_prompt(self) -> None:
-        """Give the prompt the height it needs (up to 35 %), the responses the rest."""
+    def _fit_prompt(self, shown: bool = False) -> None:
+        """Give the prompt the height it needs (up to 35 %), the responses the rest.
+
+        The panel grows at once for a longer prompt but shrinks only when the last
+        ``PROMPT_SHRINK_AFTER`` prompts (``shown``: a new pair) all fit in less: a calm layout,
+        and moving the panels would repaint the whole window between a key press and the
+        next pair.
+        """
         if self._prompt_fixed_by_user:
             return
-        total = sum(self.splitter.sizes())
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
         if total <= 0:
             return
         panel = self.prompt_panel
         doc = panel.view.document()
         chrome = panel.height() - panel.view.viewport().height()
         wanted = int(doc.size().height()) + max(chrome, 60) + 6
-        prompt = max(panel.minimumHeight(), min(wanted, int(total * 0.35)))
-        if abs(self.splitter.sizes()[0] - prompt) > 2:
+        cap = int(total * 0.35)
+        fit = max(panel.minimumHeight(), min(wanted, cap))
+        if shown:
+            self._prompt_fits.append(fit)
+        recent = max(self._prompt_fits, default=fit)
+        prompt = max(fit, min(sizes[0], recent, cap))
+        if abs(sizes[0] - prompt) > 2:
             self.splitter.setSizes([prompt, total - prompt])
 
     @property
