@@ -105,34 +105,50 @@ def test_sigkill_while_labeling_loses_no_acknowledged_label(
 
 def test_two_processes_label_one_project_at_once(template: Path, tmp_path: Path) -> None:
     path = copy_project(template, tmp_path / "p.reviewdesk")
-    procs = [
-        subprocess.Popen(
-            [*CHILD, str(path), name],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for name in ("rev-a", "rev-b")
-    ]
-    outputs: dict[int, tuple[str, str]] = {}
+    logs = [tmp_path / f"stderr-{name}.txt" for name in ("rev-a", "rev-b")]
+    procs = []
+    for name, log in zip(("rev-a", "rev-b"), logs, strict=True):
+        with log.open("w") as err:  # the child keeps its own copy of the descriptor
+            procs.append(
+                subprocess.Popen(
+                    [*CHILD, str(path), name],
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                    cwd=REPO,
+                )
+            )
+    acks: list[list[str]] = [[], []]
 
     def collect(n: int, proc: subprocess.Popen[str]) -> None:
-        outputs[n] = proc.communicate(timeout=600)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("ACK "):
+                acks[n].append(line.split()[1])
 
     threads = [threading.Thread(target=collect, args=(n, p)) for n, p in enumerate(procs)]
     for t in threads:
         t.start()
-    time.sleep(4.0)
+    # Both write at once until each has 15 acknowledged labels (however slow the machine), then
+    # both are killed mid-stream.
+    deadline = time.monotonic() + 180
+    while min(len(a) for a in acks) < 15 and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.05)
     for proc in procs:
         proc.send_signal(signal.SIGKILL)
     for t in threads:
         t.join()
-    tokens = []
-    for out, err in outputs.values():
-        assert "locked" not in err.lower()
-        tokens += acked_tokens(out)
-    assert len(tokens) > 20
+    for proc in procs:
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    for log in logs:
+        err = log.read_text()
+        assert "locked" not in err.lower(), err
+    assert all(len(a) >= 15 for a in acks), [len(a) for a in acks]
+    tokens = acks[0] + acks[1]
     check_file(path, tokens)
     with sqlite3.connect(path) as con:
         reviewers = {

@@ -31,6 +31,28 @@ def test_first_side_is_a_fair_coin_and_depends_on_seed() -> None:
     assert firsts != other_seed
 
 
+def test_each_round_of_an_item_tosses_its_own_side_coin() -> None:
+    """An anchor re-served with an odd number of labels per window must not lean to one side."""
+    keys = [f"anchor-{n}" for n in range(4000)]
+    for key in keys[:50]:
+        # Round 0 is the item's own coin; within a later round the sides still alternate.
+        assert left_slot_for(7, key, 0) == first_left_slot(7, key) == first_left_slot(7, key, 0)
+        sides = [left_slot_for(7, key, k, 3) for k in range(4)]
+        assert sides[0] == first_left_slot(7, key, 3)
+        assert all(sides[k] != sides[k + 1] for k in range(3))
+    # Across twelve windows of three labels each, every anchor's first labels split about evenly
+    # (with one coin for all rounds, they would all show the same slot: 24 of 36 labels).
+    left_a = [
+        sum(left_slot_for(7, key, k, r) is Slot.A for r in range(12) for k in range(3))
+        for key in keys
+    ]
+    assert 17.0 < sum(left_a) / len(left_a) < 19.0
+    same_first_every_round = sum(
+        len({first_left_slot(7, key, r) for r in range(12)}) == 1 for key in keys
+    )
+    assert same_first_every_round < 10  # 2 * 4000 / 2**12 expected by chance
+
+
 def test_draws_are_deterministic_across_calls() -> None:
     assert order_key(1, "x") == order_key(1, "x") != order_key(2, "x")
     assert 0 <= order_key(1, "x") < 2**63

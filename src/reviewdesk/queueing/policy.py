@@ -64,17 +64,25 @@ def order_key(seed: int, item_key: str) -> int:
     return blake2b_int("order", seed, item_key)
 
 
-def first_left_slot(seed: int, item_key: str) -> Slot:
-    """The fair coin deciding which slot an item's first label shows on the left."""
-    return Slot.A if blake2b_coin("side", seed, item_key) else Slot.B
+def first_left_slot(seed: int, item_key: str, round_: int = 0) -> Slot:
+    """The fair coin deciding which slot the first label of an item's round shows on the left.
+
+    Round 0 (the item's first queue entry) tosses on the item alone; each later round (an anchor
+    re-served in a new window) tosses its own coin, so an anchor with an odd number of labels per
+    round is not shown the same way round first in every window.
+    """
+    parts: tuple[object, ...] = (
+        ("side", seed, item_key) if round_ == 0 else ("side", seed, item_key, round_)
+    )
+    return Slot.A if blake2b_coin(*parts) else Slot.B
 
 
-def left_slot_for(seed: int, item_key: str, labels_before: int) -> Slot:
-    """Counterbalanced side: the first label gets the coin, each later label the other side.
+def left_slot_for(seed: int, item_key: str, labels_before: int, round_: int = 0) -> Slot:
+    """Counterbalanced side: the first label of a round gets the coin, each later one the other.
 
     ``labels_before`` counts the labels already on the entry (other reviewers', and the
     reviewer's own earlier ones on a re-served entry), so S₊₁ and S₋₁ stay exchangeable
     (STATISTICS.md §5).
     """
-    first = first_left_slot(seed, item_key)
+    first = first_left_slot(seed, item_key, round_)
     return first if labels_before % 2 == 0 else first.other

@@ -91,7 +91,7 @@ def _pairs(session: object, seed: int, entries: Sequence[repo.EntryRef]) -> list
     pairs = []
     for e in entries:
         t = texts[e.item_id]
-        left = left_slot_for(seed, e.item_key, e.label_count)
+        left = left_slot_for(seed, e.item_key, e.label_count, e.round)
         pairs.append(_pair(_handle(e.entry_id, left), t, left))
     return pairs
 
@@ -156,7 +156,7 @@ def serve_next(project: Project, reviewer: str) -> Served:
         else:
             # hex: never starts with "-", which argparse would take for an option
             token = secrets.token_hex(16)
-            left = left_slot_for(seed, entry.item_key, entry.label_count)
+            left = left_slot_for(seed, entry.item_key, entry.label_count, entry.round)
             repo.add_serving(
                 session, token, entry.entry_id, reviewer_id, left.value, project.clock.now()
             )

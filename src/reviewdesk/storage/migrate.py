@@ -17,7 +17,7 @@ from reviewdesk.domain.errors import NotAProjectError, ProjectTooNewError
 from reviewdesk.storage.engine import APPLICATION_ID, WRITING
 
 #: Every revision this build knows, oldest first. The last one is the head.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = KNOWN_REVISIONS[-1]
 
 

@@ -529,6 +529,7 @@ class EntryRef:
     label_count: int
     reason: str
     inclusion_prob: float | None
+    round: int = 0  # 0 for the item's first entry; anchors get one more per re-served window
 
 
 _ENTRY_COLUMNS = (
@@ -538,6 +539,7 @@ _ENTRY_COLUMNS = (
     QueueEntryRow.label_count,
     QueueEntryRow.reason,
     QueueEntryRow.inclusion_prob,
+    QueueEntryRow.round,
 )
 
 
@@ -582,7 +584,7 @@ def next_entries(
 
 
 _ENTRY_SQL = (
-    "SELECT q.id, q.item_id, i.item_key, q.label_count, q.reason, q.inclusion_prob "
+    "SELECT q.id, q.item_id, i.item_key, q.label_count, q.reason, q.inclusion_prob, q.round "
     "FROM queue_entry q JOIN item i ON i.id = q.item_id WHERE q.id = ?"
 )
 

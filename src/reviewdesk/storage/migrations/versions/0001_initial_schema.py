@@ -121,14 +121,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_item_subject_id"), ["subject_id"], unique=False)
-    # Erased items only (partial): progress counts subtract their queue entries cheaply.
-    op.create_index(
-        "ix_item_erased",
-        "item",
-        ["id"],
-        unique=False,
-        sqlite_where=sa.text("erased_at IS NOT NULL"),
-    )
 
     op.create_table(
         "export_item",
@@ -288,12 +280,6 @@ def upgrade() -> None:
             ["reviewer_id"], ["reviewer.id"], name=op.f("fk_label_current_reviewer_id_reviewer")
         ),
         sa.PrimaryKeyConstraint("entry_id", "reviewer_id", name=op.f("pk_label_current")),
-    )
-    op.create_index(
-        "ix_label_current_reviewer_id",
-        "label_current",
-        ["reviewer_id", "choice"],
-        unique=False,
     )
     op.create_table(
         "serving",
