@@ -96,7 +96,7 @@ def test_shown_documents_are_released(qtbot: Any, window: MainWindow, tmp_path: 
 
 def _pair(n: int, prompt_lines: int) -> Pair:
     prompt = "\n\n".join(f"Line {k} of prompt {n}." for k in range(prompt_lines))
-    return Pair(f"{n}.A", prompt, None, f"left answer {n}", f"right answer {n}", Slot.A)
+    return Pair(f"9{n:05d}.A", prompt, None, f"left answer {n}", f"right answer {n}", Slot.A)
 
 
 def test_prompt_panel_grows_at_once_and_shrinks_only_after_several_short_prompts(

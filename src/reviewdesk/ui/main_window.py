@@ -14,11 +14,19 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QMainWindow,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from reviewdesk.domain.changes import Changes
 from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.keymap import DEFAULT_KEYMAP
+from reviewdesk.services.presence import PresenceRecord, WindowPresence, this_host
 from reviewdesk.services.project import PROJECT_SUFFIX
 from reviewdesk.services.queue import QueueBuildReport, build_queue
 from reviewdesk.services.recent import list_recent_projects, remember_project
@@ -27,6 +35,7 @@ from reviewdesk.services.ui_settings import load_ui_settings
 from reviewdesk.ui import crash, resources, tasks, theme
 from reviewdesk.ui.dialogs.reviewer_dialog import ReviewerDialog
 from reviewdesk.ui.ops import Ops
+from reviewdesk.ui.presence_notice import PresenceBanner, describe
 from reviewdesk.ui.project_session import (
     OpenedProject,
     build_demo,
@@ -64,6 +73,7 @@ class Mode(StrEnum):
 class MainWindow(QMainWindow):
     mode_changed = Signal(str)
     review_started = Signal(object)  # ReviewView
+    presence_checked = Signal(object)  # list[PresenceRecord]: the other windows just found
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +89,8 @@ class MainWindow(QMainWindow):
         self.review_view: ReviewView | None = None
         self.controller: ReviewController | None = None
         self.reviewer: str | None = None
+        #: This window's presence record on the open project (``services.presence``).
+        self.presence: WindowPresence | None = None
         self.theme_preference = "system"
         self.keymap: dict[str, tuple[str, ...]] = dict(DEFAULT_KEYMAP)
         self._load_ui_settings()
@@ -86,6 +98,18 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
         self.setCentralWidget(self.pages)
+        #: Says so when the open project is also open in other reviewdesk windows: a bar
+        #: across the top of the window (a fixed tool bar), shown only with a notice.
+        self.presence_banner = PresenceBanner()
+        self.presence_bar = QToolBar("Other windows")
+        self.presence_bar.setObjectName("presenceBar")
+        self.presence_bar.setMovable(False)
+        self.presence_bar.setFloatable(False)
+        self.presence_bar.toggleViewAction().setVisible(False)  # not in the context menu
+        self.presence_bar.addWidget(self.presence_banner)
+        self.presence_banner.wanted.connect(self.presence_bar.setVisible)
+        self.presence_bar.hide()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.presence_bar)
         self.start_page = StartPage()
         self.start_page.open_requested.connect(self.choose_project_to_open)
         self.start_page.new_requested.connect(self.new_project)
@@ -309,6 +333,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(page)
         self._set_mode(Mode.LEAD)
         self.refresh_lead()
+        self._announce(Mode.LEAD, None)
 
     def refresh_lead(self) -> None:
         if self.opened is not None and self.mode is Mode.LEAD:
@@ -491,11 +516,44 @@ class MainWindow(QMainWindow):
             view.setFocus()
             view.set_window_active(self.isActiveWindow() and not self.isMinimized())
             controller.start()
+            self._announce(Mode.REVIEW, name)  # after the first fetch: never delays the pair
             self.review_started.emit(view)
 
         self.ops.call(
             start_reviewer, opened.project, reviewer, on_done=ready, changes=Changes(reviewers=True)
         )
+
+    # ------------------------------------------------------------------ other windows
+
+    def _announce(self, mode: Mode, reviewer: str | None) -> None:
+        """Record that this window has the project open, and tell the user who else has."""
+        opened = self.opened
+        if opened is None:
+            return
+        self.presence_banner.clear()
+        if self.presence is None:
+            self.presence = WindowPresence(opened.path)
+        presence = self.presence
+
+        def done(others: list[PresenceRecord]) -> None:
+            if self.presence is presence:  # still the same project in this window
+                self.show_presence(others, mode, reviewer)
+                self.presence_checked.emit(others)
+
+        self.ops.call(presence.announce, mode.value, reviewer, on_done=done)
+
+    def show_presence(self, others: list[PresenceRecord], mode: Mode, reviewer: str | None) -> None:
+        """Show what ``others`` means for this window (nothing when it is alone)."""
+        if self.mode is not mode or (mode is Mode.REVIEW and self.reviewer != reviewer):
+            return  # the window has moved on since it asked
+        self.presence_banner.show_notice(describe(others, mode.value, reviewer, this_host()))
+
+    def _release_presence(self) -> None:
+        """Queued after every announce on the worker, so it always finds the record."""
+        self.presence_banner.clear()
+        presence, self.presence = self.presence, None
+        if presence is not None:
+            self.ops.call(presence.release)
 
     def _drop_lead_page(self) -> None:
         page = self.project_page
@@ -521,6 +579,7 @@ class MainWindow(QMainWindow):
             self._drop_lead_page()
         if close and self.opened is not None:
             self.ops.call(close_project, self.opened.project)
+            self._release_presence()
             self.opened = None
             self.reviewer = None
 
