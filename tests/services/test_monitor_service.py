@@ -179,6 +179,50 @@ def test_cache_survives_a_new_process(drift_project: Path, report: svc.MonitorRe
     assert [r.to_dict() for r in again.records] == [r.to_dict() for r in report.records]
 
 
+def test_warm_export_is_byte_identical_to_a_cold_one(
+    drift_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cold (nothing cached), warm in process, warm from the cache files in a new process: the
+    same gate-input files apart from ``generated_at``, and the warm runs compute no window and
+    read no response text."""
+    from reviewdesk.services import gate_inputs as gi
+    from reviewdesk.stats import monitor as engine
+    from reviewdesk.storage import monitor_queries as mq
+
+    copy = tmp_path / "copy.reviewdesk"
+    copy.write_bytes(drift_project.read_bytes())
+    monkeypatch.setenv("REVIEWDESK_HOME", str(tmp_path / "home"))
+    svc._caches.clear()  # a new process with an empty cache folder: the cold (CI) case
+
+    def export(name: str) -> None:
+        with open_project(copy) as project:
+            run_to_completion(gi.export_gate_inputs(project, tmp_path / name / "g.json", n_boot=50))
+
+    export("cold")
+    with open_project(copy) as project:
+        assert svc._cache_file(project).exists()
+        assert svc._style_file(project).exists()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warm export recomputed a cached result")
+
+    monkeypatch.setattr(engine, "_evaluate", refuse)
+    monkeypatch.setattr(mq, "response_texts", refuse)
+    export("warm")
+    svc._caches.clear()  # as in a new process: only the files are left
+    export("disk")
+    for run in ("warm", "disk"):
+        cold = (tmp_path / "cold" / "g.json").read_text(encoding="utf-8").splitlines()
+        warm = (tmp_path / run / "g.json").read_text(encoding="utf-8").splitlines()
+        diff = [(a, b) for a, b in zip(cold, warm, strict=True) if a != b]
+        assert all('"generated_at"' in a for a, _ in diff)
+        for name in ("g.records.jsonl", "g.records.csv"):
+            assert (tmp_path / "cold" / name).read_bytes() == (tmp_path / run / name).read_bytes()
+    doc = json.loads((tmp_path / "cold" / "g.json").read_text(encoding="utf-8"))
+    assert any(r["estimand"] == "monitor" for r in doc["records"])
+    assert any(r["evidence_status"] == "quarantined" for r in doc["records"])
+
+
 def test_cli_monitor_prints_the_weekly_alarms(
     drift_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -66,9 +66,11 @@ from reviewdesk.stats.monitor import (
 )
 from reviewdesk.stats.records import MetricRecord
 from reviewdesk.stats.style_features import (
+    COUNT_NAMES,
+    FEATURE_DEFINITION,
     FeatureStandardization,
     pair_differences,
-    style_count_matrix,
+    style_counts,
 )
 from reviewdesk.storage import monitor_queries as mq
 from reviewdesk.storage import repositories as repo
@@ -176,12 +178,12 @@ class LoadedMonitorData:
     item_keys: Mapping[int, str]
 
 
-def _candidate_slots(
-    items: list[mq.MonitorItem], candidate: str | None, baseline: str | None
-) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for it in items:
-        a, b = it.model_a, it.model_b
+def _candidate_is_a(
+    model_a: list[str], model_b: list[str], candidate: str | None, baseline: str | None
+) -> list[bool]:
+    """Per item: is slot A the candidate's (see the module docstring for the rule)."""
+    out: list[bool] = []
+    for a, b in zip(model_a, model_b, strict=True):
         if a == b:
             slot = "A"
         elif candidate in (a, b):
@@ -190,7 +192,7 @@ def _candidate_slots(
             slot = "B" if a == baseline else "A"
         else:
             slot = "A" if a < b else "B"
-        out[it.item_id] = slot
+        out.append(slot == "A")
     return out
 
 
@@ -210,79 +212,162 @@ def _times(iso: list[str]) -> np.ndarray:
     return np.asarray(stamps.astype(np.int64) / 1000.0, dtype=np.float64)
 
 
+STYLE_CACHE_SCHEMA = "reviewdesk.style_counts/v1"
+
+
+def _style_file(project: Project) -> Path:
+    return paths.home() / "cache" / "monitor" / f"{project.settings().project_id}.style.json"
+
+
+def _style_cache(project: Project) -> MutableMapping[str, Any]:
+    """Style counts of response pairs by content (``<content_sha256>:<len A>:<len B>``).
+
+    An item's texts never change under the same content digest (a re-import with other content
+    is a conflict), so their counts are cached like the window results: in process and in a JSON
+    file beside them, under the counting rules' identity (``FEATURE_DEFINITION``). A warm load
+    then reads no response text at all.
+    """
+    key = "style:" + project.settings().project_id
+    with _caches_lock:
+        cache = _caches.get(key)
+        if cache is None:
+            cache = {}
+            try:
+                stored = json.loads(_style_file(project).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                stored = {}
+            if (
+                isinstance(stored, dict)
+                and stored.get("schema") == STYLE_CACHE_SCHEMA
+                and stored.get("definition") == FEATURE_DEFINITION
+                and isinstance(stored.get("entries"), dict)
+            ):
+                for k, v in stored["entries"].items():
+                    if isinstance(v, list) and len(v) == 8 and all(type(x) is int for x in v):
+                        cache[k] = v
+            _caches[key] = cache
+        return cache
+
+
+def _persist_style(project: Project, cache: MutableMapping[str, Any]) -> None:
+    target = _style_file(project)
+    body = {"schema": STYLE_CACHE_SCHEMA, "definition": FEATURE_DEFINITION, "entries": dict(cache)}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".json.partial")
+        tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        return
+
+
+def _style_counts(
+    project: Project, session: Any, facts: mq.MonitorItemFacts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Style counts (n × 4 each) of slot A's and slot B's texts, from the cache where known."""
+    cache = _style_cache(project)
+    keys = [
+        f"{h}:{a}:{b}"
+        for h, a, b in zip(facts.content_sha256, facts.len_a, facts.len_b, strict=True)
+    ]
+    missing = [facts.item_id[k] for k, key in enumerate(keys) if key not in cache]
+    if missing:
+        texts = mq.response_texts(session, missing)
+        for k, key in enumerate(keys):
+            if key not in cache:
+                text_a, text_b = texts[facts.item_id[k]]
+                cache[key] = [*style_counts(text_a), *style_counts(text_b)]
+        _persist_style(project, cache)
+    if not keys:
+        return np.zeros((0, len(COUNT_NAMES))), np.zeros((0, len(COUNT_NAMES)))
+    both = np.asarray([cache[key] for key in keys], dtype=np.float64)
+    return both[:, :4], both[:, 4:]
+
+
+_SLOT_CODE: dict[str | None, int] = {"A": 0, "B": 1}
+
+
 def load_monitor_data(project: Project) -> LoadedMonitorData:
     """Current human labels, their items and the LLM judges' verdicts as monitor arrays."""
     settings = project.settings()
     with project.store.read() as uow:
-        labels = mq.current_human_labels(uow.session)
-        item_ids = sorted({lab.item_id for lab in labels})
-        items = mq.monitor_items(uow.session, item_ids)
-        verdicts = mq.llm_verdicts(uow.session, item_ids)
-    ordered = [items[i] for i in item_ids if i in items]
-    row = {it.item_id: k for k, it in enumerate(ordered)}
-    cand = _candidate_slots(ordered, settings.candidate, settings.baseline)
+        labels = mq.current_human_label_columns(uow.session)
+        item_ids = sorted(set(labels.item_id))
+        facts = mq.monitor_item_facts(uow.session, item_ids)
+        verdicts = mq.llm_verdict_rows(uow.session, item_ids)
+        counts_a, counts_b = _style_counts(project, uow.session, facts)
+    n_items = len(facts.item_id)
+    row = {item_id: k for k, item_id in enumerate(facts.item_id)}
+    cand_a = _candidate_is_a(facts.model_a, facts.model_b, settings.candidate, settings.baseline)
+    cand_is_a = np.array(cand_a, dtype=bool)
+    cand_code = np.where(cand_is_a, 0, 1).astype(np.int64)  # the candidate's slot, A = 0
     # items
-    panel = np.array([PANEL_CODES.get(it.panel, 0) for it in ordered], dtype=np.int64)
-    expected = np.full(len(ordered), np.nan)
-    for k, it in enumerate(ordered):
-        ref = _reference_slot(it.meta)
-        if panel[k] == PANEL_CONTROL_POSITIVE and ref is not None:
-            expected[k] = 1.0 if ref == cand[it.item_id] else -1.0
-    counts_a = style_count_matrix(it.text_a for it in ordered)
-    counts_b = style_count_matrix(it.text_b for it in ordered)
-    cand_is_a = np.array([cand[it.item_id] == "A" for it in ordered], dtype=bool)
-    if ordered:
+    panel = np.array([PANEL_CODES.get(p or "", 0) for p in facts.panel], dtype=np.int64)
+    expected = np.full(n_items, np.nan)
+    for k in np.flatnonzero(panel == PANEL_CONTROL_POSITIVE).tolist():
+        meta = facts.meta[k]
+        ref = _reference_slot(json.loads(meta) if meta else {})
+        if ref is not None:
+            expected[k] = 1.0 if (ref == "A") == cand_a[k] else -1.0
+    if n_items:
         c_counts = np.where(cand_is_a[:, None], counts_a, counts_b)
         b_counts = np.where(cand_is_a[:, None], counts_b, counts_a)
         style_raw = pair_differences(c_counts, b_counts)
     else:
         style_raw = np.zeros((0, 2))
     table = ItemTable(
-        item_id=np.array([it.item_id for it in ordered], dtype=np.int64),
+        item_id=np.array(facts.item_id, dtype=np.int64),
         panel=panel,
         expected=expected,
         style_raw=style_raw,
     )
-
-    def value_of(item_id: int, choice: str) -> float:
-        if choice in ("A", "B"):
-            return 1.0 if choice == cand[item_id] else -1.0
-        return 0.0
-
-    known = [lab for lab in labels if lab.left_slot in ("A", "B") and lab.item_id in row]
-    n_unknown = len(labels) - len(known)
-    names = sorted({lab.reviewer for lab in known})
+    # human labels of known display side on items of the table, in event-id order
+    label_rows = np.array([row.get(i, -1) for i in labels.item_id], dtype=np.int64)
+    left = np.array([_SLOT_CODE.get(s, -1) for s in labels.left_slot], dtype=np.int64)
+    known = np.flatnonzero((left >= 0) & (label_rows >= 0))
+    known_list = known.tolist()
+    reviewers = [labels.reviewer[k] for k in known_list]
+    names = sorted(set(reviewers))
     index = {n: k for k, n in enumerate(names)}
+    rows_k = label_rows[known]
+    choice = np.array([_SLOT_CODE.get(labels.choice[k], -1) for k in known_list], dtype=np.int64)
+    value = np.where(choice >= 0, np.where(choice == cand_code[rows_k], 1.0, -1.0), 0.0)
     humans = label_table(
-        item=[row[lab.item_id] for lab in known],
-        labeler=[index[lab.reviewer] for lab in known],
-        value=[value_of(lab.item_id, lab.choice) for lab in known],
-        orientation=[1.0 if lab.left_slot == cand[lab.item_id] else -1.0 for lab in known],
+        item=rows_k,
+        labeler=np.array([index[r] for r in reviewers], dtype=np.int64),
+        value=value,
+        orientation=np.where(left[known] == cand_code[rows_k], 1.0, -1.0),
         labelers=names,
-        time=_times([lab.labeled_at for lab in known]),
-        label_id=[lab.event_id for lab in known],
+        time=_times([labels.labeled_at[k] for k in known_list]),
+        label_id=np.array([labels.event_id[k] for k in known_list], dtype=np.int64),
     )
     judges: dict[str, LabelTable] = {}
-    by_judge: dict[str, list[mq.MonitorVerdict]] = {}
-    for v in verdicts:
-        if v.order in ("AB", "BA") and v.item_id in row:
-            by_judge.setdefault(v.judge, []).append(v)
+    by_judge: dict[str, list[tuple[int, int, int]]] = {}  # (item row, order AB=0/BA=1, verdict)
+    orders = {"AB": 0, "BA": 1}
+    for item_id, judge, order, verdict in verdicts:
+        o = orders.get(order)
+        r = row.get(item_id)
+        if o is not None and r is not None:
+            by_judge.setdefault(judge, []).append((r, o, _SLOT_CODE.get(verdict, -1)))
     for name, vs in sorted(by_judge.items()):
+        arr = np.array(vs, dtype=np.int64).reshape(-1, 3)
+        item_r, order_c, verdict_c = arr[:, 0], arr[:, 1], arr[:, 2]
         judges[name] = label_table(
-            item=[row[v.item_id] for v in vs],
-            labeler=[0 if v.order == "AB" else 1 for v in vs],
-            value=[value_of(v.item_id, v.verdict) for v in vs],
-            orientation=[
-                1.0 if (v.order == "AB") == (cand[v.item_id] == "A") else -1.0 for v in vs
-            ],
+            item=item_r,
+            labeler=order_c,
+            value=np.where(
+                verdict_c >= 0, np.where(verdict_c == cand_code[item_r], 1.0, -1.0), 0.0
+            ),
+            # o = +1 when the candidate was shown first: order AB with the candidate in A, or BA
+            orientation=np.where((order_c == 0) == cand_is_a[item_r], 1.0, -1.0),
             labelers=("AB", "BA"),
         )
     return LoadedMonitorData(
         MonitorInput(table, humans, judges),
         len(labels),
-        n_unknown,
-        max((lab.event_id for lab in labels), default=None),
-        {it.item_id: it.item_key for it in ordered},
+        len(labels) - int(known.size),
+        max(labels.event_id, default=None),
+        dict(zip(facts.item_id, facts.item_key, strict=True)),
     )
 
 
@@ -572,10 +657,11 @@ def monitor_gate_inputs(
             cancel=cancel,
         )
     )
-    if cache.added:
+    if any(encode_cache_entry(cache.base.get(k)) is not None for k in cache.added):
         # keep what the dashboard windows used too: merge, do not shrink the file to one spec
         # (when every window came from the cache there is nothing new to write: a warm export
-        # skips re-reading and rewriting the whole file)
+        # skips re-reading and rewriting the whole file; a baseline recomputed in this process
+        # is not one of the persisted kinds and does not count)
         cache.used |= set(_stored_keys(project))
         _persist(project, cache)
     return MonitorGateInputs(

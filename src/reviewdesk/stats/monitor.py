@@ -781,10 +781,24 @@ class _BaselineStats:
     flip0: float | None
 
 
+_encode_ascii = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
+
+
 def _digest(*parts: Any) -> str:
     h = hashlib.sha256()
     for part in parts:
-        if isinstance(part, np.ndarray):
+        kind = type(part)
+        if kind is np.ndarray:
+            h.update(str(part.dtype).encode())
+            h.update(str(part.shape).encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        elif kind is str:  # the bytes json.dumps gives, without its per-call set-up
+            h.update(_encode_ascii(part).encode())
+        elif part is None:
+            h.update(b"null")
+        elif kind is bool:
+            h.update(b"true" if part else b"false")
+        elif isinstance(part, np.ndarray):
             h.update(str(part.dtype).encode())
             h.update(str(part.shape).encode())
             h.update(np.ascontiguousarray(part).tobytes())
@@ -1705,9 +1719,10 @@ def _record(
         reason = reason if reason is not None else res.alarm_reason
     if res.status == "insufficient_data":
         st = worst_status(st, "insufficient_data")
+    span = _window_span(res.window)
     base_extras = {
-        "window_start": _iso(res.window.start),
-        "window_end": _iso(res.window.end),
+        "window_start": span[0],
+        "window_end": span[1],
         "in_baseline": res.in_baseline,
         "reason": reason,
     }
@@ -1729,6 +1744,20 @@ def _record(
         evidence_status=st,
         extras={**base_extras, **extras},
     )
+
+
+_SPANS: dict[tuple[float, float], tuple[str, str]] = {}
+
+
+def _window_span(w: Window) -> tuple[str, str]:
+    """(start, end) of a window as ISO strings, memoized: every record of a window repeats it."""
+    key = (w.start, w.end)
+    span = _SPANS.get(key)
+    if span is None:
+        if len(_SPANS) > 100_000:
+            _SPANS.clear()
+        span = _SPANS[key] = (_iso(w.start), _iso(w.end))
+    return span
 
 
 def monitor_records(run: MonitorRun) -> list[MetricRecord]:

@@ -55,6 +55,22 @@ def plain(value: Any) -> Any:
     Floats stay Python floats (``json`` writes their shortest round-trip repr); NaN and ±∞ become
     ``None``; booleans stay booleans; mapping keys become strings.
     """
+    # Fast path for the plain types that make up almost every record (a gate-inputs document
+    # has a million values in its extras); anything else takes the general rules below, which
+    # give the same result for these types.
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    return _plain_general(value)
+
+
+def _plain_general(value: Any) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, np.bool_):
@@ -172,19 +188,20 @@ class MetricRecord:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        canonical_slice_json(self.slice)
+        slice_json = canonical_slice_json(self.slice)
         object.__setattr__(self, "slice", dict(self.slice))
         object.__setattr__(self, "extras", plain(dict(self.extras)))
+        # not a field (no part of equality or the document): the identity, computed once
+        object.__setattr__(
+            self,
+            "_sort_key",
+            (self.metric, self.estimand, self.candidate or "", self.baseline or "", slice_json),
+        )
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Records sort by metric, estimand, candidate, baseline, canonical slice JSON (§8.1)."""
-        return (
-            self.metric,
-            self.estimand,
-            self.candidate or "",
-            self.baseline or "",
-            canonical_slice_json(self.slice),
-        )
+        key: tuple[str, str, str, str, str] = self.__dict__["_sort_key"]
+        return key
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form with every §8.1 field (keys are sorted when the document is written)."""
