@@ -119,6 +119,9 @@ CASES = [
     Case("arena_missing_judge.jsonl", 2, "judge", N),
     Case("arena_turn_string.jsonl", 2, "turn", N),
     Case("arena_truncated.json", 64, "(record)", (2, 33)),
+    Case("arena_invalid_utf8.jsonl", 2, "(record)", N),
+    Case("arena_nan.jsonl", 2, "turn", N),
+    Case("arena_top_level_string.jsonl", 2, "(record)", N),
     # MT-Bench (against tests/data/import/mt_bench/)
     Case("mt_bench_missing_answer_pair.jsonl", 2, "model_2", N),
     Case("mt_bench_missing_question_pair.jsonl", 2, "question_id", N),
@@ -126,6 +129,11 @@ CASES = [
     Case("mt_bench_bad_winner_pair.jsonl", 2, "g1_winner", N),
     Case("mt_bench_turn_3_pair.jsonl", 2, "turn", N),
     Case("mt_bench_judge_not_list_pair.jsonl", 2, "judge", N),
+    Case("mt_bench_model_number_pair.jsonl", 2, "model_1", N),
+    Case("mt_bench_nan_pair.jsonl", 2, "question_id", N),
+    Case("mt_bench_invalid_utf8_pair.jsonl", 2, "(record)", N),
+    Case("mt_bench_top_level_array_pair.jsonl", 2, "(record)", N),
+    Case("mt_bench_truncated_last_line_pair.jsonl", 3, "(record)", (1, 2)),
 ]
 
 

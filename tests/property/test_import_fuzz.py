@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewdesk.domain.errors import InvalidInputError, UserError
 from reviewdesk.domain.hashing import content_item_id
 from reviewdesk.domain.model import (
     ExpectedBehavior,
@@ -36,6 +37,9 @@ from reviewdesk.domain.model import (
 from reviewdesk.io import Format, ReadOptions, Rejected, open_reader
 from reviewdesk.io.importers.native import TOP_LEVEL_KEYS
 from reviewdesk.io.streaming import LENIENT_DECODER, JsonArraySource
+from tests.conftest import DATA as TEST_DATA
+
+DATA = TEST_DATA / "import"
 
 FUZZ = settings(
     max_examples=60,
@@ -182,8 +186,10 @@ def to_native(record: ItemRecord, with_id: bool) -> dict[str, Any]:
     return out
 
 
-def _read(path: Path, fmt: Format = Format.NATIVE) -> list[ItemRecord | Rejected | Skipped]:
-    with open_reader(path, fmt, ReadOptions()) as reader:
+def _read(
+    path: Path, fmt: Format = Format.NATIVE, options: ReadOptions | None = None
+) -> list[ItemRecord | Rejected | Skipped]:
+    with open_reader(path, fmt, options or ReadOptions()) as reader:
         return list(reader)
 
 
@@ -320,3 +326,133 @@ def test_array_reader_agrees_with_json_loads(
     for line, _value, raw, _problem in records:
         assert raw is not None
         assert raw.split("\n")[0] in lines[line - 1]
+
+
+# --- (4) every importer, and format detection ------------------------------------------------
+#
+# The tests above feed native, AlpacaEval and Arena readers; these add MT-Bench (its judgment
+# file and its two side files), the other formats' own records damaged one value at a time, and
+# ``--format auto``. A reader may refuse to open a file with a ``UserError`` (detection failed,
+# a broken side file as ``InvalidInputError`` naming its lines); nothing else may escape.
+
+MT_BENCH = DATA / "mt_bench"
+MT_OPTIONS = ReadOptions(questions=MT_BENCH / "question.jsonl", answers=MT_BENCH / "model_answer")
+READ_OPTIONS = {Format.MT_BENCH: MT_OPTIONS}
+
+
+def _first_record(path: Path) -> dict[str, Any]:
+    """The first record of a fixture file (a JSON array or JSON Lines)."""
+    text = path.read_text("utf-8")
+    value = json.loads(text) if text.lstrip().startswith("[") else json.loads(text.splitlines()[0])
+    first = value[0] if isinstance(value, list) else value
+    assert isinstance(first, dict)
+    return first
+
+
+SAMPLES = {
+    Format.NATIVE: (DATA / "native" / "items.jsonl", False),
+    Format.ALPACA_EVAL: (DATA / "alpaca_eval" / "edge_preferences.json", True),
+    Format.ARENA: (DATA / "arena" / "battles.jsonl", False),
+    Format.MT_BENCH: (MT_BENCH / "model_judgment" / "gpt-4_pair.jsonl", False),
+}
+
+
+def _read_any(path: Path, fmt: Format) -> list[Any] | UserError:
+    """Every result, or the UserError that refused the file (the only exception allowed)."""
+    try:
+        with open_reader(path, fmt, READ_OPTIONS.get(fmt, ReadOptions())) as reader:
+            return list(reader)
+    except UserError as exc:
+        error = exc
+    assert str(error).startswith(str(path)), error
+    return error
+
+
+@FUZZ
+@given(data=st.binary(max_size=600))
+def test_arbitrary_bytes_other_readers(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(data)
+    _check_results(_read(path, Format.MT_BENCH, MT_OPTIONS), lines=data.count(b"\n") + 1)
+    results = _read_any(path, Format.AUTO)
+    if not isinstance(results, UserError):
+        _check_results(results, lines=data.count(b"\n") + 1)
+
+
+@FUZZ
+@given(values=st.lists(json_values, max_size=4), array=st.booleans())
+def test_detection_of_arbitrary_records(tmp_path: Path, values: list[Any], array: bool) -> None:
+    """``--format auto`` detects a format or says why not; whatever it picks reads cleanly."""
+    path = tmp_path / ("fuzz.json" if array else "fuzz.jsonl")
+    text = json.dumps(values) if array else "".join(json.dumps(v) + "\n" for v in values)
+    path.write_text(text, "utf-8")
+    results = _read_any(path, Format.AUTO)
+    if not isinstance(results, UserError):
+        _check_results(results)
+
+
+@FUZZ
+@given(fmt=st.sampled_from(list(SAMPLES)), data=st.data())
+def test_damaged_records_of_every_format(tmp_path: Path, fmt: Format, data: Any) -> None:
+    """A real record of each format with one value replaced or removed: read, rejected or
+    skipped, one record in, never a crash; and ``--format auto`` says what it makes of it."""
+    sample, as_array = SAMPLES[fmt]
+    record = _first_record(sample)
+    path = data.draw(st.sampled_from([p for p in _paths(record) if p]))
+    parent = record
+    for step in path[:-1]:
+        parent = parent[step]
+    if data.draw(st.booleans()) and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(json_values)
+    file = tmp_path / ("damaged.json" if as_array else "damaged.jsonl")
+    file.write_text(json.dumps([record]) if as_array else json.dumps(record) + "\n", "utf-8")
+    results = _read(file, fmt, READ_OPTIONS.get(fmt, ReadOptions()))
+    _check_results(results, lines=1 if not as_array else None)
+    assert 1 <= len(results) <= 2  # MT-Bench: an item and a skipped 'error' game at most
+    assert len({r.line for r in results}) == 1
+    detected = _read_any(file, Format.AUTO)
+    if not isinstance(detected, UserError):
+        _check_results(detected)
+
+
+@FUZZ
+@given(side=st.sampled_from(["questions", "answers"]), damage=st.data())
+def test_damaged_mt_bench_side_files(tmp_path: Path, side: str, damage: Any) -> None:
+    """A broken question or answer file is refused whole, naming its own lines; never a crash."""
+    source = MT_BENCH / "question.jsonl" if side == "questions" else MT_BENCH / "all_answers.jsonl"
+    lines = source.read_text("utf-8").splitlines()
+    index = damage.draw(st.integers(0, len(lines) - 1))
+    if damage.draw(st.booleans()):
+        record = json.loads(lines[index])
+        path = damage.draw(st.sampled_from([p for p in _paths(record) if p]))
+        parent = record
+        for step in path[:-1]:
+            parent = parent[step]
+        if damage.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = damage.draw(json_values)
+        lines[index] = json.dumps(record)
+    else:
+        lines[index] = damage.draw(st.text(max_size=40))
+    broken = tmp_path / f"{side}.jsonl"
+    text = "\n".join(lines) + "\n"
+    broken.write_text(text, "utf-8")
+    options = ReadOptions(
+        questions=broken if side == "questions" else MT_OPTIONS.questions,
+        answers=broken if side == "answers" else MT_OPTIONS.answers,
+    )
+    judgments = SAMPLES[Format.MT_BENCH][0]
+    try:
+        with open_reader(judgments, Format.MT_BENCH, options) as reader:
+            results = list(reader)
+    except InvalidInputError as exc:
+        refused = exc
+    else:
+        _check_results(results)
+        return
+    assert refused.file.startswith(str(broken)), refused
+    assert all(p.file == str(broken) for p in refused.problems)
+    assert all(1 <= p.line <= text.count("\n") for p in refused.problems)

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from reviewdesk.domain.clock import FixedClock
-from reviewdesk.domain.errors import ProjectTooNewError
+from reviewdesk.domain.errors import ProjectReadOnlyError, ProjectTooNewError
 from reviewdesk.domain.model import ScreenChoice
 from reviewdesk.domain.progress import run_to_completion
 from reviewdesk.services.audit import verify_audit
@@ -43,6 +43,7 @@ from reviewdesk.services.review import (
 from reviewdesk.storage.engine import make_engine
 from reviewdesk.storage.migrate import HEAD, run_migrations, schema_objects
 from tests.e2e.cli.conftest import run_cli
+from tests.e2e.cli.read_only import read_only
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent / "migrations" / "golden"
@@ -322,6 +323,23 @@ def test_newer_schema_is_refused_and_the_file_left_alone(tmp_path: Path) -> None
     assert cli.err == f"reviewdesk: {message}\n"
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no backup, no leftovers
+
+
+def test_an_old_read_only_file_is_refused_without_leaving_a_backup(tmp_path: Path) -> None:
+    """Opening needs an upgrade the file cannot take: a clear message, and no copy left behind."""
+    path = copy_golden(tmp_path)
+    before = path.read_bytes()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    with read_only(path):
+        for _attempt in range(2):
+            with pytest.raises(ProjectReadOnlyError) as refused:
+                open_project(path, clock=FixedClock())
+            assert str(path) in str(refused.value)
+            assert "read-only" in str(refused.value)
+            assert not list(tmp_path.glob("*.bak")), "a failed upgrade left a backup behind"
+    assert path.read_bytes() == before
+    leftovers = {p.name for p in tmp_path.iterdir()} - set(listing)
+    assert leftovers <= {f"{path.name}-wal", f"{path.name}-shm"}
 
 
 # ------------------------------------------------------------------ interrupted migration

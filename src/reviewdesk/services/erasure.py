@@ -24,7 +24,7 @@ from typing import Any
 from reviewdesk import __version__
 from reviewdesk.domain.changes import Changes
 from reviewdesk.domain.clock import to_iso
-from reviewdesk.domain.errors import UserError
+from reviewdesk.domain.errors import DiskFullError, ProjectReadOnlyError, UserError
 from reviewdesk.domain.hashing import LABEL_EVENT_FIELDS, fields_sha256
 from reviewdesk.domain.progress import Job, Progress
 from reviewdesk.services.audit import label_hash_matches, label_values
@@ -32,6 +32,7 @@ from reviewdesk.services.importing import judgment_fields_digest
 from reviewdesk.services.project import Project
 from reviewdesk.storage import erasure as es
 from reviewdesk.storage import repositories as repo
+from reviewdesk.storage.engine import translated_errors
 from reviewdesk.storage.repositories import DbSession
 
 _NOTE = LABEL_EVENT_FIELDS.index("note")
@@ -185,7 +186,18 @@ def erase_subject(
         if ids:
             record_id = _erase(session, plan, ids, actor, now)
     yield Progress(1, 3, "Purging free pages and the write-ahead log")
-    purge = es.purge_free_space(project.store.engine)
+    try:
+        with translated_errors(project.path):
+            purge = es.purge_free_space(project.store.engine)
+    except (DiskFullError, ProjectReadOnlyError) as exc:
+        # The erasure itself is committed; only the purge (VACUUM needs room for a copy of the
+        # file) is not. Running erase again erases nothing new and purges again.
+        done = "" if record_id is None else f" (audit record {record_id})"
+        why = "the disk is full" if isinstance(exc, DiskFullError) else "the file is read-only"
+        raise type(exc)(
+            f"{project.path}: the subject's texts were erased{done}, but {why}, so old copies "
+            "of them are still in the file's free pages; fix that and run the same erase again"
+        ) from exc
     yield Progress(3, 3, "Done")
     return ErasureReport(
         plan,

@@ -9,6 +9,8 @@ bytes as they are written, so it is exactly what lands on disk.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -28,11 +30,19 @@ class WrittenFile:
     rows: int
 
 
+def write_failed(path: Path, exc: OSError) -> UserError:
+    """The message for an export file that could not be written (a full disk, most likely)."""
+    why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return UserError(f"{path}: cannot write the export ({why}); nothing was exported")
+
+
 class HashingWriter:
     """A text sink (UTF-8) that hashes and counts what it writes; ``csv.writer`` accepts it."""
 
-    def __init__(self, name: str, handle: BinaryIO) -> None:
+    def __init__(self, name: str, handle: BinaryIO, final: Path | None = None) -> None:
         self.name = name
+        #: Where the file will land (named in error messages instead of the temporary name).
+        self.final = final or Path(name)
         self._handle = handle
         self._digest = hashlib.sha256()
         self.bytes = 0
@@ -41,7 +51,10 @@ class HashingWriter:
     def write(self, text: str) -> int:
         data = text.encode("utf-8")
         self._digest.update(data)
-        self._handle.write(data)
+        try:
+            self._handle.write(data)
+        except OSError as exc:
+            raise write_failed(self.final, exc) from exc
         self.bytes += len(data)
         return len(text)
 
@@ -53,9 +66,12 @@ class HashingWriter:
         self.rows += 1
 
     def finish(self) -> WrittenFile:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        except OSError as exc:
+            raise write_failed(self.final, exc) from exc
         return WrittenFile(self.name, self._digest.hexdigest(), self.bytes, self.rows)
 
 
@@ -82,7 +98,7 @@ class AtomicFileSet:
             handle = self._temp(name).open("wb")
         except OSError as exc:
             raise UserError(f"{self.directory}: cannot write there ({exc.strerror})") from exc
-        writer = HashingWriter(name, handle)
+        writer = HashingWriter(name, handle, self.directory / name)
         self._writers[name] = writer
         return writer
 
@@ -97,13 +113,20 @@ class AtomicFileSet:
         for name in list(self._writers):
             self.finish(name)
         for name in self._done:
-            os.replace(self._temp(name), self.directory / name)
+            try:
+                os.replace(self._temp(name), self.directory / name)
+            except OSError as exc:
+                raise UserError(
+                    f"{self.directory / name}: the export was recorded, but its file could not "
+                    f"be put in place ({exc.strerror or exc}); export again"
+                ) from exc
         return dict(self._done)
 
     def discard(self) -> None:
         """Drop every temporary (after an error or a cancel); final names are untouched."""
         for writer in self._writers.values():
-            writer._handle.close()
+            with contextlib.suppress(OSError):  # a full disk again, flushing what is dropped
+                writer._handle.close()
         for name in [*self._writers, *self._done]:
             self._temp(name).unlink(missing_ok=True)
         self._writers.clear()

@@ -51,18 +51,19 @@ def _fmt(value: float | None) -> str:
 
 
 def _read_text(path: Path, what: str) -> str:
+    error = GateSpecError if what == "gate spec" else GateInputsError
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise GateInputsError(f"{path}: no such {what} file") from None
+        raise error(f"{path}: no such {what} file") from None
     except IsADirectoryError:
-        raise GateInputsError(f"{path}: is a folder, not a {what} file") from None
+        raise error(f"{path}: is a folder, not a {what} file") from None
     except OSError as exc:
-        raise GateInputsError(f"{path}: cannot read the {what} file ({exc.strerror})") from exc
+        raise error(f"{path}: cannot read the {what} file ({exc.strerror})") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise GateInputsError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 
 
 def load_gate_spec(path: Path) -> GateSpec:

@@ -9,6 +9,8 @@ not imported. Cancel (or Ctrl+C, or a crash) rolls everything back.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -645,20 +647,23 @@ def import_file(
                     report.rejected += 1
                     total_problems += len(entry.problems)
                     if skip_bad:
-                        if rejects_out is None:
-                            assert rejects_tmp is not None
-                            rejects_out = rejects_tmp.open("w", encoding="utf-8")
-                        rejects_out.write(
-                            json.dumps(
-                                {
-                                    "line": entry.line,
-                                    "problems": [str(p) for p in entry.problems],
-                                    "record": entry.raw,
-                                },
-                                ensure_ascii=False,
+                        assert rejects_tmp is not None
+                        try:
+                            if rejects_out is None:
+                                rejects_out = rejects_tmp.open("w", encoding="utf-8")
+                            rejects_out.write(
+                                json.dumps(
+                                    {
+                                        "line": entry.line,
+                                        "problems": [str(p) for p in entry.problems],
+                                        "record": entry.raw,
+                                    },
+                                    ensure_ascii=False,
+                                )
+                                + "\n"
                             )
-                            + "\n"
-                        )
+                        except OSError as exc:
+                            raise _rejects_failed(path, exc) from exc
                     else:
                         problems.extend(entry.problems[: max(0, 100 - len(problems))])
                         pending.clear()
@@ -682,7 +687,10 @@ def import_file(
             yield Progress(reader.bytes_read, reader.total_bytes, "Finding disagreements")
             importer.refresh_stale_reasons()
             if rejects_out is not None:
-                rejects_out.close()
+                try:
+                    rejects_out.close()
+                except OSError as exc:
+                    raise _rejects_failed(path, exc) from exc
                 rejects_out = None
                 assert rejects_tmp is not None
                 final = path.with_name(path.name + ".rejects.jsonl")
@@ -707,7 +715,8 @@ def import_file(
             )
         except BaseException:
             if rejects_out is not None:
-                rejects_out.close()
+                with contextlib.suppress(OSError):  # a full disk again: the file goes anyway
+                    rejects_out.close()
             if rejects_tmp is not None:
                 rejects_tmp.unlink(missing_ok=True)
             raise
@@ -715,6 +724,12 @@ def import_file(
     if report.rejects_path is not None and rejects_tmp is not None:
         os.replace(rejects_tmp, report.rejects_path)
     return report
+
+
+def _rejects_failed(path: Path, exc: OSError) -> UserError:
+    rejects = path.with_name(path.name + ".rejects.jsonl")
+    why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return UserError(f"{rejects}: cannot write the rejects file ({why}); nothing was imported")
 
 
 def _options_json(options: ReadOptions, skip_bad: bool) -> dict[str, Any]:

@@ -306,7 +306,9 @@ def export_preferences(
                 now,
                 actor=actor,
             )
-            files.commit()
+        # The files take their final names only once the record is committed: should the
+        # commit fail (disk full, read-only project), no unrecorded export is left behind.
+        files.commit()
     except BaseException:
         files.discard()
         raise

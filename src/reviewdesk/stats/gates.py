@@ -18,12 +18,14 @@ Other top-level tables of the spec (budget, rollback artifact, …) pass through
 
 from __future__ import annotations
 
+import datetime
 import math
 import operator
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from reviewdesk.domain.errors import UserError
 from reviewdesk.stats.common import EVIDENCE_STATUSES
@@ -118,8 +120,26 @@ def _fmt(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+#: How much of an offending value a message quotes (a spec may hold megabytes in one string).
+SHOW_CHARS = 60
+#: How deeply the spec's own tables and arrays may nest (the schema needs 3 levels).
+MAX_DEPTH = 32
+
+
+def _show(value: object) -> str:
+    """``repr`` of a value from the spec, cut short; TOML types named as TOML names them."""
+    if isinstance(value, dict):
+        return "a table" if value else "an empty table {}"
+    if isinstance(value, list):
+        return "an array" if value else "an empty array []"
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return f"the date/time {value.isoformat()}"
+    text = repr(value)
+    return text if len(text) <= SHOW_CHARS else text[: SHOW_CHARS - 1] + "…"
+
+
 def _where(index: int, metric: object, path: str) -> str:
-    what = f" (metric {metric!r})" if isinstance(metric, str) and metric else ""
+    what = f" (metric {_show(metric)})" if isinstance(metric, str) and metric else ""
     return f"gates[{index}]{what}: {path}"
 
 
@@ -129,7 +149,8 @@ def _optional_str(gate: Mapping[str, Any], key: str, index: int) -> str | None:
         return None
     if not isinstance(value, str) or not value:
         raise GateSpecError(
-            f"{_where(index, gate.get('metric'), key)}: must be a non-empty string, got {value!r}"
+            f"{_where(index, gate.get('metric'), key)}: must be a non-empty string, "
+            f"got {_show(value)}"
         )
     return value
 
@@ -141,11 +162,13 @@ def _parse_gate(index: int, raw: Any) -> Gate:
     if "metric" not in raw:
         raise GateSpecError(f"gates[{index}]: metric: missing (every gate names a metric)")
     if not isinstance(metric, str) or not metric:
-        raise GateSpecError(f"gates[{index}]: metric: must be a non-empty string, got {metric!r}")
+        raise GateSpecError(
+            f"gates[{index}]: metric: must be a non-empty string, got {_show(metric)}"
+        )
     unknown = sorted(set(raw) - _GATE_KEYS)
     if unknown:
         raise GateSpecError(
-            f"{_where(index, metric, unknown[0])}: unknown key (allowed: "
+            f"{_where(index, metric, _key(unknown[0]))}: unknown key (allowed: "
             f"{', '.join(sorted(_GATE_KEYS))})"
         )
     if "slice" not in raw:
@@ -159,13 +182,14 @@ def _parse_gate(index: int, raw: Any) -> Gate:
         )
     items: list[tuple[str, str]] = []
     for key, value in pattern.items():
+        field = f"slice.{_key(key)}"
         if not isinstance(value, str):
             raise GateSpecError(
-                f"{_where(index, metric, f'slice.{key}')}: must be a string, got {value!r}"
+                f"{_where(index, metric, field)}: must be a string, got {_show(value)}"
             )
         if WILDCARD in value and value != WILDCARD:
             raise GateSpecError(
-                f'{_where(index, metric, f"slice.{key}")}: {value!r}: "*" matches whole values '
+                f'{_where(index, metric, field)}: {_show(value)}: "*" matches whole values '
                 "only (v1 has no partial wildcards)"
             )
         items.append((key, value))
@@ -179,29 +203,32 @@ def _parse_gate(index: int, raw: Any) -> Gate:
     unknown = sorted(set(require) - _REQUIRE_KEYS)
     if unknown:
         raise GateSpecError(
-            f"{_where(index, metric, f'require.{unknown[0]}')}: unknown key (allowed: bound, op, "
-            "value)"
+            f"{_where(index, metric, f'require.{_key(unknown[0])}')}: unknown key (allowed: "
+            "bound, op, value)"
         )
     bound = require.get("bound")
-    if bound not in BOUNDS:
+    if not isinstance(bound, str) or bound not in BOUNDS:
         raise GateSpecError(
             f"{_where(index, metric, 'require.bound')}: must be one of {', '.join(BOUNDS)}; "
-            f"got {bound!r}"
+            f"got {_show(bound)}"
         )
     op = require.get("op")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise GateSpecError(
-            f"{_where(index, metric, 'require.op')}: must be one of {', '.join(OPS)}; got {op!r}"
+            f"{_where(index, metric, 'require.op')}: must be one of {', '.join(OPS)}; "
+            f"got {_show(op)}"
         )
     value = require.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    threshold = _finite(value)
+    if threshold is None:
         raise GateSpecError(
-            f"{_where(index, metric, 'require.value')}: must be a finite number, got {value!r}"
+            f"{_where(index, metric, 'require.value')}: must be a finite number, got {_show(value)}"
         )
     min_n = raw.get("min_n_items", 0)
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
         raise GateSpecError(
-            f"{_where(index, metric, 'min_n_items')}: must be a non-negative integer, got {min_n!r}"
+            f"{_where(index, metric, 'min_n_items')}: must be a non-negative integer, "
+            f"got {_show(min_n)}"
         )
     for key in ("name", "description"):
         _optional_str(raw, key, index)
@@ -209,7 +236,7 @@ def _parse_gate(index: int, raw: Any) -> Gate:
         index=index,
         metric=metric,
         slice_pattern=tuple(sorted(items)),
-        require=Requirement(bound, op, float(value)),
+        require=Requirement(bound, cast("Op", op), threshold),
         min_n_items=min_n,
         estimand=_optional_str(raw, "estimand", index),
         baseline=_optional_str(raw, "baseline", index),
@@ -219,11 +246,22 @@ def _parse_gate(index: int, raw: Any) -> Gate:
 
 
 def parse_gate_spec(text: str, *, source: str = "gate spec") -> GateSpec:
-    """Parse and validate a TOML gate spec (§8.3); errors name the gate index and field."""
+    """Parse and validate a TOML gate spec (§8.3); errors name the gate index and field.
+
+    Every problem is a :class:`GateSpecError` whose message starts with ``source``; the spec's
+    other top-level tables come back as plain JSON values (dates and times as ISO text,
+    non-finite floats as the TOML words ``nan``/``inf``/``-inf``), so the report can carry them.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise GateSpecError(f"{source}: not valid TOML: {exc}") from exc
+    except ValueError as exc:  # an integer longer than Python converts (4300 digits)
+        raise GateSpecError(f"{source}: not valid TOML: a number has too many digits") from exc
+    except RecursionError as exc:
+        raise GateSpecError(
+            f"{source}: not valid TOML: arrays or inline tables nested too deeply"
+        ) from exc
     if "gates" not in data:
         raise GateSpecError(f"{source}: no [[gates]] entries")
     gates_raw = data["gates"]
@@ -231,16 +269,62 @@ def parse_gate_spec(text: str, *, source: str = "gate spec") -> GateSpec:
         raise GateSpecError(f"{source}: gates: must be a non-empty array of tables ([[gates]])")
     hypothesis = data.get("hypothesis")
     if hypothesis is not None and not isinstance(hypothesis, str):
-        raise GateSpecError(f"{source}: hypothesis: must be a string")
+        raise GateSpecError(f"{source}: hypothesis: must be a string, got {_show(hypothesis)}")
     candidate = data.get("candidate")
     if candidate is not None and (not isinstance(candidate, str) or not candidate):
-        raise GateSpecError(f"{source}: candidate: must be a non-empty string")
+        raise GateSpecError(
+            f"{source}: candidate: must be a non-empty string, got {_show(candidate)}"
+        )
     reserved = sorted(_RESERVED_TOP & set(data))
     if reserved:
         raise GateSpecError(f"{source}: {reserved[0]}: reserved for the report")
-    gates = tuple(_parse_gate(i, raw) for i, raw in enumerate(gates_raw))
-    passthrough = {k: v for k, v in data.items() if k not in {"gates", "hypothesis", "candidate"}}
-    return GateSpec(gates, hypothesis, candidate, passthrough)
+    gates = []
+    for i, raw in enumerate(gates_raw):
+        try:
+            gates.append(_parse_gate(i, raw))
+        except GateSpecError as exc:
+            raise GateSpecError(f"{source}: {exc}") from None
+    passthrough = {
+        k: _plain(v, _key(k), 1, source)
+        for k, v in data.items()
+        if k not in {"gates", "hypothesis", "candidate"}
+    }
+    return GateSpec(tuple(gates), hypothesis, candidate, passthrough)
+
+
+def _key(key: str) -> str:
+    """A key as a field path shows it: bare when it is a plain word, else quoted and cut short."""
+    return key if _BARE_KEY.fullmatch(key) else _show(key)
+
+
+_BARE_KEY = re.compile(r"[\w-]{1,60}")
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite TOML number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the range of a float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _plain(value: Any, path: str, depth: int, source: str) -> Any:
+    """A pass-through value as JSON can carry it (see :func:`parse_gate_spec`)."""
+    if depth > MAX_DEPTH:
+        where = path if len(path) <= SHOW_CHARS else path[: SHOW_CHARS - 1] + "…"
+        raise GateSpecError(f"{source}: {where}: nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        return {k: _plain(v, f"{path}.{_key(k)}", depth + 1, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, f"{path}[{i}]", depth + 1, source) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return value
 
 
 # --------------------------------------------------------------------------------------------

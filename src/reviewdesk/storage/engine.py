@@ -110,24 +110,40 @@ def translated_errors(path: Path) -> Iterator[None]:
     """Turn database failures the user can act on into ``UserError``s with plain messages."""
     try:
         yield
-    except sa_exc.DBAPIError as exc:
-        raise translate(exc, path) from exc
-    except sqlite3.Error as exc:
-        raise translate(exc, path) from exc
+    except (sa_exc.DBAPIError, sqlite3.Error) as exc:
+        translated = translate(exc, path)
+        if translated is exc:
+            raise
+        raise translated from exc
 
 
 def translate(exc: BaseException, path: Path) -> BaseException:
+    """The ``UserError`` for a database failure the user can act on, else ``exc`` itself.
+
+    Every message names the project file and says that the change was not saved: SQLite rolls
+    the statement (and our unit of work the whole transaction) back before the message is shown.
+    """
     text = str(getattr(exc, "orig", exc)).lower()
     if is_locked_error(exc):
         return ProjectLockedError(
             f"{path}: another reviewdesk process is writing to this project; try again shortly"
         )
     if "disk is full" in text or "database or disk is full" in text:
-        return DiskFullError(f"{path}: the disk is full; the last change was not saved")
+        return DiskFullError(
+            f"{path}: the disk is full; the last change was not saved "
+            "(free some space and try again)"
+        )
     if "readonly" in text or "read-only" in text:
-        return ProjectReadOnlyError(f"{path}: the project file or its folder is read-only")
+        return ProjectReadOnlyError(
+            f"{path}: the project file or its folder is read-only; the change was not saved "
+            "(reviewdesk can only read this project; copy it somewhere writable to change it)"
+        )
     if "unable to open database" in text:
-        return ProjectReadOnlyError(f"{path}: cannot open the project file (permissions?)")
+        return ProjectReadOnlyError(
+            f"{path}: cannot open the project file: reviewdesk must be able to read it and to "
+            f"create {path.name}-wal and {path.name}-shm in its folder (check the permissions, "
+            "or copy the project to a writable folder)"
+        )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return NotAProjectError(f"{path}: the file is damaged or not a reviewdesk project")
     return exc

@@ -88,7 +88,14 @@ def upgrade_with_backup(engine: Engine, path: Path, make_backup: Callable[[], Pa
     if not check_revision(path, revision):
         return None
     backup = make_backup()
-    run_migrations(engine)
+    try:
+        run_migrations(engine)
+    except BaseException:
+        # The upgrade is one transaction, so the file is as it was and the copy is not needed;
+        # keeping it would leave one more backup beside the file at every failed attempt (a
+        # read-only file, a full disk).
+        backup.unlink(missing_ok=True)
+        raise
     with engine.connect() as conn:
         assert current_revision(conn) == HEAD
         conn.rollback()

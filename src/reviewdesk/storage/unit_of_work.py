@@ -8,6 +8,7 @@ project) never surfaces as "database is locked".
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from types import TracebackType
@@ -46,7 +47,10 @@ class UnitOfWork:
                     self.session.rollback()
                     if not is_locked_error(exc):
                         self.session.close()
-                        raise translate(exc, self.path) from exc
+                        translated = translate(exc, self.path)
+                        if translated is exc:
+                            raise
+                        raise translated from exc
                     if time.monotonic() >= deadline:
                         self.session.close()
                         raise ProjectLockedError(
@@ -68,10 +72,19 @@ class UnitOfWork:
             if exc_type is None and self.write:
                 try:
                     self.session.commit()
-                except sa_exc.DBAPIError as err:
+                except (sa_exc.DBAPIError, sqlite3.Error) as err:
                     self.session.rollback()
-                    raise translate(err, self.path) from err
+                    translated = translate(err, self.path)
+                    if translated is err:
+                        raise
+                    raise translated from err
             else:
                 self.session.rollback()
         finally:
             self.session.close()
+        # A statement of the body failed (disk full, read-only file, ...): the transaction is
+        # rolled back above, and the user gets the plain message instead of a driver error.
+        if isinstance(exc, sa_exc.DBAPIError | sqlite3.Error):
+            translated = translate(exc, self.path)
+            if translated is not exc:
+                raise translated from exc
