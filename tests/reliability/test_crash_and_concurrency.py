@@ -19,11 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewdesk.domain.progress import run_to_completion
-from reviewdesk.services.importing import import_file
-from reviewdesk.services.project import create_project
-from reviewdesk.services.queue import build_queue
-from tests.conftest import native_item, write_jsonl
+from tests.reliability.support import contested_project
 
 CHILD = [sys.executable, "-m", "tests.reliability.crash_child"]
 REPO = Path(__file__).resolve().parents[2]
@@ -32,22 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with 400 contested entries, overlap 2, built once for the module."""
-    folder = tmp_path_factory.mktemp("template")
-    records = [
-        native_item(
-            f"i{n:04d}",
-            judgments=[
-                {"judge": "j1", "kind": "llm", "verdict": "A"},
-                {"judge": "j2", "kind": "llm", "verdict": "B"},
-            ],
-        )
-        for n in range(400)
-    ]
-    path = folder / "t.reviewdesk"
-    with create_project(path, seed=17) as project:
-        run_to_completion(import_file(project, write_jsonl(folder / "in.jsonl", records)))
-        build_queue(project, audit_rate=0.0, overlap=2)
-    return path
+    return contested_project(tmp_path_factory.mktemp("template"), seed=17)
 
 
 def copy_project(template: Path, target: Path) -> Path:

@@ -35,12 +35,9 @@ from typing import IO
 
 import pytest
 
-from reviewdesk.domain.progress import run_to_completion
-from reviewdesk.services.importing import import_file
-from reviewdesk.services.project import create_project, open_project
-from reviewdesk.services.queue import build_queue
+from reviewdesk.services.project import open_project
 from reviewdesk.services.review import review_progress
-from tests.conftest import native_item, write_jsonl
+from tests.reliability.support import contested_project
 from tests.reliability.test_crash_and_concurrency import check_file
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork: POSIX only")
@@ -58,23 +55,7 @@ TIMEOUT_S = 60.0
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """400 contested entries with overlap 2, built once: each trial labels a fresh copy."""
-    folder = tmp_path_factory.mktemp("gui-template")
-    records = [
-        native_item(
-            f"i{n:04d}",
-            judgments=[
-                {"judge": "j1", "kind": "llm", "verdict": "A"},
-                {"judge": "j2", "kind": "llm", "verdict": "B"},
-            ],
-        )
-        for n in range(400)
-    ]
-    path = folder / "t.reviewdesk"
-    with create_project(path, seed=23) as project:
-        run_to_completion(import_file(project, write_jsonl(folder / "in.jsonl", records)))
-        build_queue(project, audit_rate=0.0, overlap=2)
-    assert not Path(f"{path}-wal").exists()  # closed cleanly: one file to copy
-    return path
+    return contested_project(tmp_path_factory.mktemp("gui-template"), seed=23)
 
 
 class ForkServer:
