@@ -7,6 +7,7 @@ processes labeling one project at once must lose nothing and never report "datab
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -22,6 +23,8 @@ import pytest
 from tests.reliability.support import contested_project
 
 CHILD = [sys.executable, "-m", "tests.reliability.crash_child"]
+#: SIGKILL trials while labeling through the CLI; ``benchmarks/bench_crash_soak.py`` runs more.
+TRIALS = int(os.environ.get("REVIEWDESK_CLI_CRASH_TRIALS", "20"))
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -58,7 +61,7 @@ def check_file(path: Path, tokens: list[str]) -> None:
         assert all(stored == actual for _, stored, actual in counts)
 
 
-@pytest.mark.parametrize("trial", range(20))
+@pytest.mark.parametrize("trial", range(TRIALS))
 def test_sigkill_while_labeling_loses_no_acknowledged_label(
     template: Path, tmp_path: Path, trial: int
 ) -> None:
