@@ -40,6 +40,45 @@ def test_smoke_test_opens_a_project_to_its_first_pair(tmp_path: Path) -> None:
     assert lines[0].startswith("reviewdesk gui smoke test ok")
 
 
+#: What review mode never needs before its first pair: the lead's windows and numbers, the
+#: importers, and the heavy libraries only they use (imported when first opened).
+NOT_FOR_REVIEW = (
+    "pyqtgraph",
+    "numpy",
+    "krippendorff",
+    "alembic",
+    "rich",
+    "reviewdesk.stats",
+    "reviewdesk.io",
+    "reviewdesk.ui.dashboards",
+    "reviewdesk.ui.lead",
+    "reviewdesk.ui.dialogs",
+    "reviewdesk.services.dashboards",
+    "reviewdesk.services.monitor",
+    "reviewdesk.services.queue",
+    "reviewdesk.services.status",
+    "reviewdesk.services.gate_inputs",
+)
+
+
+def test_review_start_loads_no_lead_modules_and_storage_before_qt(tmp_path: Path) -> None:
+    """Opening a project for review, to its first pair and closed again, in a fresh process."""
+    project = build_project(tmp_path, [judged(f"m-{n}") for n in range(3)], name="modules")
+    probe = (
+        "import gc, sys\nfrom reviewdesk.cli.main import main\n"
+        f"code = main(['gui', {str(project)!r}, '--smoke-test', '--reviewer', 'rev-m'])\n"
+        "names = list(sys.modules)\n"
+        f"loaded = [n for n in names if n.startswith({NOT_FOR_REVIEW!r})]\n"
+        "print(code, loaded, names.index('sqlalchemy') < names.index('PySide6'), gc.isenabled())\n"
+    )
+    result = run(["-c", probe], tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    # PySide6 reads the source of every module imported after it (its ``__feature__`` hook):
+    # the storage stack comes first (ui/__init__.py). The garbage collector, paused while the
+    # GUI loads and builds its window, is on again.
+    assert result.stdout.strip().splitlines()[-1] == "0 [] True True"
+
+
 def test_smoke_test_fails_clearly_on_an_empty_queue(tmp_path: Path) -> None:
     from reviewdesk.services.project import create_project
 

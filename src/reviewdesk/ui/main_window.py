@@ -28,12 +28,9 @@ from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.keymap import DEFAULT_KEYMAP
 from reviewdesk.services.presence import PresenceRecord, WindowPresence, this_host
 from reviewdesk.services.project import PROJECT_SUFFIX
-from reviewdesk.services.queue import QueueBuildReport, build_queue
 from reviewdesk.services.recent import list_recent_projects, remember_project
-from reviewdesk.services.status import get_status
 from reviewdesk.services.ui_settings import load_ui_settings
 from reviewdesk.ui import crash, resources, tasks, theme
-from reviewdesk.ui.dialogs.reviewer_dialog import ReviewerDialog
 from reviewdesk.ui.ops import Ops
 from reviewdesk.ui.presence_notice import PresenceBanner, describe
 from reviewdesk.ui.project_session import (
@@ -49,6 +46,7 @@ from reviewdesk.ui.review.review_view import ReviewView
 from reviewdesk.ui.start_page import StartPage
 
 if TYPE_CHECKING:  # the lead's windows are imported when first opened: a faster start
+    from reviewdesk.services.queue import QueueBuildReport
     from reviewdesk.ui.dashboards.dashboard_window import DashboardWindow
     from reviewdesk.ui.dialogs.adjudication import AdjudicationDialog
     from reviewdesk.ui.dialogs.audit_log import AuditLogDialog
@@ -337,6 +335,8 @@ class MainWindow(QMainWindow):
 
     def refresh_lead(self) -> None:
         if self.opened is not None and self.mode is Mode.LEAD:
+            from reviewdesk.services.status import get_status
+
             self.ops.call(get_status, self.opened.project, on_done=self._show_status)
 
     def _show_status(self, status: dict[str, object]) -> None:
@@ -364,6 +364,7 @@ class MainWindow(QMainWindow):
     def build_queue(self) -> None:
         if self.opened is None or self.mode is not Mode.LEAD:
             return
+        from reviewdesk.services.queue import build_queue
 
         def built(report: QueueBuildReport) -> None:
             self.statusBar().showMessage(report.summary(), 10_000)
@@ -475,6 +476,8 @@ class MainWindow(QMainWindow):
         opened = self.opened
         if opened is None:
             return
+        from reviewdesk.ui.dialogs.reviewer_dialog import ReviewerDialog
+
         dialog = ReviewerDialog(opened.profiles, self.reviewer, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 

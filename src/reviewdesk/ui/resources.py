@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
@@ -19,16 +20,22 @@ ASSETS = "reviewdesk.ui.assets"
 ICON_SIZES = (16, 20, 24, 32, 48)
 
 
+@cache
+def _assets() -> Traversable:
+    """The ``ui/assets/`` folder (looked up once: each lookup costs about a millisecond)."""
+    return resources.files(ASSETS)
+
+
 def asset_text(*parts: str) -> str:
     """The text of a file under ``ui/assets/``."""
-    node = resources.files(ASSETS)
+    node = _assets()
     for part in parts:
         node = node / part
     return node.read_text(encoding="utf-8")
 
 
 def icon_names() -> list[str]:
-    folder = resources.files(ASSETS) / "icons"
+    folder = _assets() / "icons"
     return sorted(p.name.removesuffix(".svg") for p in folder.iterdir() if p.name.endswith(".svg"))
 
 

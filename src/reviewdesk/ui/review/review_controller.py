@@ -32,7 +32,6 @@ from reviewdesk.domain.model import (
     UndoStatus,
 )
 from reviewdesk.services.project import Project
-from reviewdesk.services.reveal import reveal_pair
 from reviewdesk.services.review import (
     UNDO_DEPTH,
     checkpoint_idle,
@@ -431,6 +430,8 @@ class ReviewController(QObject):
         if not self.reveal_allowed or handle is None or self._state is State.SAVING:
             return False
         generation = self._generation()
+        from reviewdesk.services.reveal import reveal_pair
+
         self._ops.call(
             reveal_pair,
             self._project,

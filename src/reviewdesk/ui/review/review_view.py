@@ -16,6 +16,7 @@ import contextlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
@@ -34,8 +35,6 @@ from PySide6.QtWidgets import (
 
 from reviewdesk.domain.model import Pair, ReviewProgress
 from reviewdesk.ui import theme
-from reviewdesk.ui.dialogs.cheat_sheet import CheatSheet
-from reviewdesk.ui.dialogs.full_text_dialog import FullTextDialog
 from reviewdesk.ui.ops import Ops
 from reviewdesk.ui.review.display_text import Prepared
 from reviewdesk.ui.review.markdown_view import InertDocument, build_document, build_transcript
@@ -49,9 +48,12 @@ from reviewdesk.ui.review.review_controller import (
     Side,
     State,
 )
-from reviewdesk.ui.review.text_diff import WordDiff, word_diff
 from reviewdesk.ui.shortcuts import ShortcutBinder
 from reviewdesk.ui.widgets import key_text, role_label
+
+if TYPE_CHECKING:  # imported when first used: not needed to show the first pair
+    from reviewdesk.ui.dialogs.cheat_sheet import CheatSheet
+    from reviewdesk.ui.review.text_diff import WordDiff
 
 #: Below this window width the two responses are stacked instead of side by side.
 STACK_BELOW_PX = 1000
@@ -386,6 +388,8 @@ class ReviewView(QWidget):
         self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_cheat_sheet(self) -> CheatSheet:
+        from reviewdesk.ui.dialogs.cheat_sheet import CheatSheet
+
         sheet = CheatSheet(self.keymap, self, help_keys=self.keymap.get("app.help", ("?",)))
         sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         sheet.open()
@@ -554,6 +558,8 @@ class ReviewView(QWidget):
             text = "\n\n".join(f"[{m.role.value}]\n{m.content}" for m in pair.messages)
         else:
             text = pair.prompt or ""
+        from reviewdesk.ui.dialogs.full_text_dialog import FullTextDialog
+
         dialog = FullTextDialog(f"Full text — {title}", text, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -606,6 +612,8 @@ class ReviewView(QWidget):
         self._diff_token += 1
         token = self._diff_token
         left, right = self.left_panel.plain_text(), self.right_panel.plain_text()
+        from reviewdesk.ui.review.text_diff import word_diff
+
         self._ops.background(
             word_diff, left, right, on_done=lambda diff: self._apply_diff(token, diff), owner=self
         )
