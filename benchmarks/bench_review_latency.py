@@ -18,10 +18,11 @@ run labels a copy. ``BENCH_QUICK=1`` makes fewer presses and start-ups.
 - **Start → first pair** (target ≤ 1.5 s): ``reviewdesk gui PROJECT --smoke-test`` in a fresh
   process, from spawn until it reports the first pair rendered. Reference: a fresh process that
   imports PySide6 and paints one empty window. ``BENCH_ONLY=start`` runs only this part
-  (``BENCH_STARTS=N`` start-ups). ``BENCH_BYTECODE=1`` gives both processes a compiled-bytecode
-  cache under ``benchmarks/.data/pycache`` (warmed by one start-up first), as an installed wheel
-  or the bundle has; otherwise they inherit the environment (with ``PYTHONDONTWRITEBYTECODE``
-  set, an editable checkout compiles every reviewdesk module on each start).
+  (``BENCH_STARTS=N`` start-ups). Both processes get a compiled-bytecode cache under
+  ``benchmarks/.data/pycache`` (warmed by one start-up first), as an installed wheel or the
+  bundle has; ``BENCH_BYTECODE=0`` makes them inherit the environment instead (with
+  ``PYTHONDONTWRITEBYTECODE`` set, an editable checkout compiles every reviewdesk module on
+  each start, which no installed copy does).
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ def start_to_first_pair(project: Path, home: Path) -> None:
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["REVIEWDESK_HOME"] = str(home)
-    bytecode = os.environ.get("BENCH_BYTECODE", "") not in ("", "0")
+    bytecode = os.environ.get("BENCH_BYTECODE", "1") not in ("", "0")
     if bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(data_dir() / "pycache")
