@@ -19,6 +19,7 @@ of provenance ``human`` (in-app) and ``import`` (collected elsewhere, counted as
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -248,13 +249,19 @@ def read_analysis_data(
 
     item_id = cat(ids)
     n_items = len(item_id)
-    model_names = np.asarray(models_a + models_b, dtype=object)
     models: tuple[str, ...] = ()
     model_a = model_b = np.zeros(0, dtype=np.int64)
     if n_items:
-        uniq_models, model_idx = np.unique(model_names, return_inverse=True)
-        models = tuple(str(m) for m in uniq_models.tolist())
-        model_idx = model_idx.astype(np.int64).ravel()
+        # np.unique's order and codes, without sorting an object array (which holds the GIL
+        # for tens of milliseconds): a project has a handful of distinct model names
+        uniq_models = sorted(set(models_a) | set(models_b))
+        models = tuple(str(m) for m in uniq_models)
+        code = {m: k for k, m in enumerate(uniq_models)}
+        model_idx = np.fromiter(
+            (code[m] for m in itertools.chain(models_a, models_b)),
+            dtype=np.int64,
+            count=2 * n_items,
+        )
         model_a, model_b = model_idx[:n_items], model_idx[n_items:]
     entry_pi = np.concatenate(pis) if pis else np.zeros(0)
     stratum, pi = strata(cat(cols["entry"]), cat(cols["panel"]), cat(cols["reasons"]), entry_pi)
@@ -287,18 +294,21 @@ def read_analysis_data(
         "retracts_id",
     )
     ev: dict[str, list[IntArray]] = {f: [] for f in fields}
-    labeled_at: list[str] = []
+    # ``labeled_at`` as fixed-width text, converted a chunk at a time: sorting text arrays
+    # releases the GIL (an object array's sort holds it for ~100 ms on 100k labels, a frozen UI
+    # thread while a dashboard refreshes); the order and equality of ISO strings are the same.
+    labeled_at: list[np.ndarray] = []
     for echunk in aq.iter_label_events(session):
         for f in fields:
             ev[f].append(_ints(getattr(echunk, f)))
-        labeled_at.extend(echunk.labeled_at)
+        labeled_at.append(np.asarray(echunk.labeled_at, dtype=np.str_))
         done += len(echunk.id)
         if cancel is not None:
             cancel.check()
         yield Progress(done, total, "Reading labels")
     e = {f: cat(parts) for f, parts in ev.items()}
-    if labeled_at:
-        _, at_rank = np.unique(np.asarray(labeled_at, dtype=object), return_inverse=True)
+    if sum(len(part) for part in labeled_at):
+        _, at_rank = np.unique(np.concatenate(labeled_at), return_inverse=True)
         at_rank = at_rank.astype(np.int64).ravel()
     else:
         at_rank = np.zeros(0, dtype=np.int64)

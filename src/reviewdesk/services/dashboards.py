@@ -931,6 +931,10 @@ def refresh_dashboards(
                 baseline=options.baseline,
                 n_boot=n_boot,
                 cancel=cancel,
+                # the arrays and the monitor this refresh has already computed (the monitor ran
+                # with the stored settings and the project's seed, as the gate inputs' would)
+                analysis=read.data,
+                monitor_inputs=monitor.gate_inputs(),
             ),
             "Win rates, agreement and refusal",
         )

@@ -1290,10 +1290,15 @@ def build_gate_inputs(
     metrics: Collection[str] | None = None,
     cancel: CancelToken | None = None,
     monitor: bool = True,
+    analysis: ad.AnalysisData | None = None,
+    monitor_inputs: monitor_service.MonitorGateInputs | None = None,
 ) -> Job[GateInputs]:
     """Compute the gate-inputs document and the ids of the items it used (one read snapshot).
 
     ``monitor`` adds the homogenization monitor's records and applies its quarantine (§7.6).
+    A caller that has just read the project (``read_analysis_data``) or run the monitor with
+    the project's settings and seed (``refresh_monitor``; see ``MonitorReport.gate_inputs``)
+    passes them as ``analysis``/``monitor_inputs`` instead of having them computed again.
     """
     if metrics is not None:
         unknown = sorted(set(metrics) - set(METRICS))
@@ -1306,8 +1311,10 @@ def build_gate_inputs(
     config_seed = settings.seed if seed is None else seed
     if not 0 <= config_seed < 2**63:
         raise UserError(f"--seed must be between 0 and {2**63 - 1}")
-    with project.store.read() as uow:
-        data = yield from ad.read_analysis_data(uow.session, cancel=cancel)
+    if analysis is None:
+        with project.store.read() as uow:
+            analysis = yield from ad.read_analysis_data(uow.session, cancel=cancel)
+    data = analysis
     for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
         if name not in data.models:
             shown = ", ".join(data.models) or "none imported yet"
@@ -1317,7 +1324,9 @@ def build_gate_inputs(
     mon: monitor_service.MonitorGateInputs | None = None
     if monitor:
         yield Progress(0, None, "Homogenization monitor")
-        mon = monitor_service.monitor_gate_inputs(project, seed=config_seed, cancel=cancel)
+        mon = monitor_inputs or monitor_service.monitor_gate_inputs(
+            project, seed=config_seed, cancel=cancel
+        )
         data = _without_quarantined(data, mon.quarantine.label_ids)
     ctx = _Context(
         data,

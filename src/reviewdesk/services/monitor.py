@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -233,7 +234,7 @@ def _style_cache(project: Project) -> MutableMapping[str, Any]:
         if cache is None:
             cache = {}
             try:
-                stored = json.loads(_style_file(project).read_text(encoding="utf-8"))
+                stored = _read_cache_file(_style_file(project))
             except (OSError, ValueError):
                 stored = {}
             if (
@@ -251,11 +252,12 @@ def _style_cache(project: Project) -> MutableMapping[str, Any]:
 
 def _persist_style(project: Project, cache: MutableMapping[str, Any]) -> None:
     target = _style_file(project)
-    body = {"schema": STYLE_CACHE_SCHEMA, "definition": FEATURE_DEFINITION, "entries": dict(cache)}
+    head = {"schema": STYLE_CACHE_SCHEMA, "definition": FEATURE_DEFINITION}
+    text = _cache_text(head, dict(cache), (",", ":"))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".json.partial")
-        tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     except OSError:
         return
@@ -387,6 +389,9 @@ class _BoundedCache(MutableMapping[str, Any]):
         self._data: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._limit = limit
+        # the file this process last wrote and the used keys of the run that wrote it (a run
+        # using the same keys and adding none would write the same bytes to it again)
+        self.written: tuple[Path, frozenset[str]] | None = None
 
     def __getitem__(self, key: str) -> Any:
         with self._lock:
@@ -458,7 +463,7 @@ def project_cache(project: Project) -> MutableMapping[str, Any]:
         if cache is None:
             cache = _BoundedCache()
             try:
-                stored = json.loads(_cache_file(project).read_text(encoding="utf-8"))
+                stored = _read_cache_file(_cache_file(project))
             except (OSError, ValueError):
                 stored = {}
             if isinstance(stored, dict) and stored.get("schema") == CACHE_SCHEMA:
@@ -472,7 +477,7 @@ def project_cache(project: Project) -> MutableMapping[str, Any]:
 
 def _stored_keys(project: Project) -> list[str]:
     try:
-        stored = json.loads(_cache_file(project).read_text(encoding="utf-8"))
+        stored = _read_cache_file(_cache_file(project))
     except (OSError, ValueError):
         return []
     entries = stored.get("entries") if isinstance(stored, dict) else None
@@ -480,21 +485,109 @@ def _stored_keys(project: Project) -> list[str]:
 
 
 def _persist(project: Project, cache: _Tracking) -> None:
-    """Write the entries this run used (best effort: a cache that cannot be written is skipped)."""
+    """Write the entries this run used (best effort: a cache that cannot be written is skipped).
+
+    Skipped when this process last wrote the file for the same keys and the run added none:
+    the entries are content-keyed, so it would write the same bytes (a warm refresh).
+    """
+    base = cache.base if isinstance(cache.base, _BoundedCache) else None
+    used = frozenset(cache.used)
+    target = _cache_file(project)
+    if base is not None and not cache.added and base.written == (target, used) and target.is_file():
+        return
     entries = {}
-    for key in sorted(cache.used):
+    for key in sorted(used):
         value = cache.base.get(key)
         encoded = None if value is None else encode_cache_entry(value)
         if encoded is not None:
             entries[key] = encoded
-    target = _cache_file(project)
+    text = _cache_text({"schema": CACHE_SCHEMA}, entries)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".json.partial")
-        tmp.write_text(json.dumps({"schema": CACHE_SCHEMA, "entries": entries}), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
     except OSError:
         return
+    if base is not None:
+        base.written = (target, used)
+
+
+# The cache files are single JSON objects of several megabytes. ``json.dumps``/``json.loads`` of
+# the whole would hold the GIL for 100–150 ms each (a frozen UI thread while a dashboard
+# refreshes on the worker), so they are written and read one entry at a time: the same bytes
+# as ``json.dumps(head | {"entries": entries}, separators=...)``, and any JSON object is read.
+
+_JSON = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _cache_text(
+    head: Mapping[str, Any],
+    entries: Mapping[str, Any],
+    separators: tuple[str, str] = (", ", ": "),
+) -> str:
+    """``json.dumps({**head, "entries": entries}, separators=separators)``, built per entry."""
+    comma, colon = separators
+    parts = ["{"]
+    for key, value in head.items():
+        parts += [json.dumps(key), colon, json.dumps(value, separators=separators), comma]
+    parts += [json.dumps("entries"), colon, "{"]
+    for k, (key, value) in enumerate(entries.items()):
+        if k:
+            parts.append(comma)
+        parts += [json.dumps(key), colon, json.dumps(value, separators=separators)]
+    parts.append("}}")
+    return "".join(parts)
+
+
+def _read_cache_file(path: Path) -> Any:
+    """``json.loads`` of a cache file, decoding the members of its ``entries`` one at a time.
+
+    Raises ``OSError`` when the file cannot be read and ``ValueError`` when it is not JSON.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        value, end = _object_at(text, _skip(text, 0), depth=0)
+        if _skip(text, end) != len(text):
+            raise ValueError("extra data")
+        return value
+    except IndexError as exc:
+        raise ValueError("truncated JSON") from exc
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WHITESPACE.match(text, pos)
+    return pos if match is None else match.end()
+
+
+def _object_at(text: str, pos: int, *, depth: int) -> tuple[Any, int]:
+    """The JSON value at ``pos`` and where it ends; the top object and its ``entries`` object
+    are walked member by member, everything else is one ``raw_decode``."""
+    if text[pos] != "{" or depth > 1:
+        return _JSON.raw_decode(text, pos)
+    out: dict[str, Any] = {}
+    pos = _skip(text, pos + 1)
+    if text[pos] == "}":
+        return out, pos + 1
+    while True:
+        key, pos = _JSON.raw_decode(text, pos)
+        if not isinstance(key, str):
+            raise ValueError("an object key must be a string")
+        pos = _skip(text, pos)
+        if text[pos] != ":":
+            raise ValueError("expected ':'")
+        pos = _skip(text, pos + 1)
+        walk = depth == 0 and key == "entries"
+        out[key], pos = (
+            _object_at(text, pos, depth=depth + 1) if walk else _JSON.raw_decode(text, pos)
+        )
+        pos = _skip(text, pos)
+        if text[pos] == "}":
+            return out, pos + 1
+        if text[pos] != ",":
+            raise ValueError("expected ',' or '}'")
+        pos = _skip(text, pos + 1)
 
 
 @dataclass(frozen=True)
@@ -524,6 +617,11 @@ class MonitorReport:
             series.homogenization_alarm[-1],
             series.alarm_status[-1],
         )
+
+    def gate_inputs(self) -> MonitorGateInputs:
+        """What :func:`monitor_gate_inputs` returns for the same project, settings and seed
+        (both run the alarm windows the same way), without running the monitor again."""
+        return MonitorGateInputs(self.records, self.quarantine, self.config)
 
     def to_json(self) -> dict[str, Any]:
         return {
