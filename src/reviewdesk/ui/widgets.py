@@ -13,10 +13,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QWidget,
 )
+
+from reviewdesk.domain.progress import Progress
 
 #: How key names read on caps (Qt's portable names are long or cryptic for some keys).
 KEY_GLYPHS = {
@@ -43,6 +46,24 @@ def role_label(text: str, role: str, parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
     label.setProperty("role", role)
     return label
+
+
+def job_progress_widgets() -> tuple[QProgressBar, QLabel]:
+    """The hidden progress bar and its muted label of a dialog that runs one job at a time."""
+    bar = QProgressBar()
+    bar.setTextVisible(False)
+    bar.hide()
+    return bar, role_label("", "muted")
+
+
+def show_job_progress(
+    bar: QProgressBar, label: QLabel, progress: Progress, max_chars: int | None = None
+) -> None:
+    """Show a job's progress: a fraction when the job knows its total, else a busy bar."""
+    if progress.total:
+        bar.setRange(0, 1000)
+        bar.setValue(int(1000 * (progress.fraction or 0)))
+    label.setText(progress.label if max_chars is None else progress.label[:max_chars])
 
 
 class KeyCap(QLabel):

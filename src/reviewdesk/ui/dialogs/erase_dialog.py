@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -31,7 +30,7 @@ from reviewdesk.services.project import Project
 from reviewdesk.ui import tasks
 from reviewdesk.ui.dashboards.tables import set_primary_enabled
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import role_label
+from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
 
 SHOWN_ITEMS = 50
 
@@ -142,10 +141,7 @@ class EraseDialog(QDialog):
         layout.addWidget(self.confirm_box)
 
         bottom = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.progress_label = role_label("", "muted")
+        self.progress, self.progress_label = job_progress_widgets()
         bottom.addWidget(self.progress_label)
         bottom.addWidget(self.progress, 1)
         bottom.addStretch(0)
@@ -266,10 +262,7 @@ class EraseDialog(QDialog):
         self._update_buttons()
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * (progress.fraction or 0)))
-        self.progress_label.setText(progress.label[:60])
+        show_job_progress(self.progress, self.progress_label, progress, max_chars=60)
 
     def _finish(self) -> None:
         self._task = None

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -53,7 +52,7 @@ from reviewdesk.services.status import get_status
 from reviewdesk.ui import tasks
 from reviewdesk.ui.dashboards.tables import set_primary_enabled
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import role_label
+from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
 
 KINDS = ("preferences", "csv", "gates")
 DROP_WORDS = {
@@ -229,10 +228,7 @@ class ExportDialog(QDialog):
         self.report_view.setPlaceholderText("The files written and their checksums appear here.")
         layout.addWidget(self.report_view, 1)
         bottom = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.progress_label = role_label("", "muted")
+        self.progress, self.progress_label = job_progress_widgets()
         bottom.addWidget(self.progress_label)
         bottom.addWidget(self.progress, 1)
         bottom.addStretch(0)
@@ -363,10 +359,7 @@ class ExportDialog(QDialog):
             self.progress_label.setText("")
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * (progress.fraction or 0)))
-        self.progress_label.setText(progress.label[:60])
+        show_job_progress(self.progress, self.progress_label, progress, max_chars=60)
 
     def _on_done(self, result: PreferenceExport | CsvExport | ExportReport) -> None:
         self._task = None

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -41,7 +40,7 @@ from reviewdesk.services.project import Project
 from reviewdesk.services.queue import QueueBuildReport, build_queue
 from reviewdesk.ui import tasks
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import role_label
+from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
 
 FORMATS = (
     ("auto", "Detect from the content"),
@@ -154,10 +153,7 @@ class ImportDialog(QDialog):
         layout.addWidget(split, 1)
 
         bottom = QHBoxLayout()
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.progress_label = role_label("", "muted")
+        self.progress, self.progress_label = job_progress_widgets()
         bottom.addWidget(self.progress_label)
         bottom.addWidget(self.progress, 1)
         bottom.addStretch(0)
@@ -324,10 +320,7 @@ class ImportDialog(QDialog):
             self.progress_label.setText("")
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * (progress.fraction or 0)))
-        self.progress_label.setText(progress.label)
+        show_job_progress(self.progress, self.progress_label, progress)
 
     def _on_imported(self, report: ImportReport) -> None:
         self._task = None
