@@ -255,6 +255,43 @@ def test_two_windows_in_one_process_see_each_other(
     two_windows_notices(qtbot, first_window, window, project, None)
 
 
+def test_the_first_window_learns_of_a_second_one_and_of_its_closing(
+    qtbot: Any, first_window: MainWindow, window: MainWindow, tmp_path: Path
+) -> None:
+    """The periodic re-check tells the window that was there first, and only of changes."""
+    from reviewdesk.ui.main_window import PRESENCE_RECHECK_MS
+
+    assert (
+        1_000 <= PRESENCE_RECHECK_MS <= 60_000
+    )  # often enough to matter, rare enough to cost nothing
+    project = build_project(tmp_path, showcase_records(6), name="incident-bot-release")
+    open_for_review(qtbot, first_window, project, "rev-01")
+    with qtbot.assertNotEmitted(first_window.presence_checked, wait=500):
+        first_window.recheck_presence()  # alone, as when it opened: nothing new to say
+    assert not first_window.presence_bar.isVisible()
+    assert first_window._presence_timer.isActive()
+
+    open_for_review(qtbot, window, project, "rev-02")
+    others = wait_presence(qtbot, first_window, first_window.recheck_presence)
+    assert [(o.mode, o.reviewer) for o in others] == [("review", "rev-02")]
+    qtbot.waitUntil(first_window.presence_bar.isVisible, timeout=10_000)
+    assert "rev-02" not in "\n".join(s for s in window_strings(first_window) if s)
+
+    # Dismissed, it stays away while nothing changes (the re-check emits nothing new) ...
+    first_window.presence_banner.dismiss_button.click()
+    assert not first_window.presence_bar.isVisible()
+    with qtbot.assertNotEmitted(first_window.presence_checked, wait=500):
+        first_window.recheck_presence()
+    assert not first_window.presence_bar.isVisible()
+
+    # ... and once the other window closes, the first one is alone again.
+    window.close_to_start()
+    assert wait_presence(qtbot, first_window, first_window.recheck_presence) == []
+    assert not first_window.presence_bar.isVisible()
+    first_window.close_to_start()
+    assert not first_window._presence_timer.isActive()
+
+
 @pytest.mark.smoke
 def test_also_open_notice_screenshots(
     qtbot: Any, first_window: MainWindow, window: MainWindow, tmp_path: Path

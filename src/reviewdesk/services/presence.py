@@ -202,6 +202,12 @@ class WindowPresence:
         self.claim, others = announce(self.project, self.claim, mode, reviewer)
         return others
 
+    def others(self) -> list[PresenceRecord]:
+        """The other windows' records now (the periodic re-check of an open window)."""
+        if self.claim is None or not self.claim.held:
+            return []
+        return others_present(self.project, self.claim)
+
     def release(self) -> None:
         claim, self.claim = self.claim, None
         if claim is not None:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -68,6 +68,15 @@ class Mode(StrEnum):
     REVIEW = "review"
 
 
+#: How often an open window looks again who else has its project open (a directory listing and
+#: one lock probe per other window, on the worker).
+PRESENCE_RECHECK_MS = 15_000
+
+
+def _presence_key(others: list[PresenceRecord]) -> frozenset[tuple[str, str | None, str, int]]:
+    return frozenset((r.mode, r.reviewer, r.host, r.pid) for r in others)
+
+
 class MainWindow(QMainWindow):
     mode_changed = Signal(str)
     review_started = Signal(object)  # ReviewView
@@ -107,6 +116,11 @@ class MainWindow(QMainWindow):
         self.presence_bar.addWidget(self.presence_banner)
         self.presence_banner.wanted.connect(self.presence_bar.setVisible)
         self.presence_bar.hide()
+        #: What the notice last reflected (a dismissed notice stays away until it changes).
+        self._presence_seen: frozenset[tuple[str, str | None, str, int]] = frozenset()
+        self._presence_timer = QTimer(self)
+        self._presence_timer.setInterval(PRESENCE_RECHECK_MS)
+        self._presence_timer.timeout.connect(self.recheck_presence)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.presence_bar)
         self.start_page = StartPage()
         self.start_page.open_requested.connect(self.choose_project_to_open)
@@ -540,10 +554,34 @@ class MainWindow(QMainWindow):
 
         def done(others: list[PresenceRecord]) -> None:
             if self.presence is presence:  # still the same project in this window
+                self._presence_seen = _presence_key(others)
+                self.show_presence(others, mode, reviewer)
+                self.presence_checked.emit(others)
+                self._presence_timer.start()
+
+        self.ops.call(presence.announce, mode.value, reviewer, on_done=done)
+
+    def recheck_presence(self) -> None:
+        """Look again who else has the project open (every ``PRESENCE_RECHECK_MS``).
+
+        So the window that opened first is told too, and a notice goes away once the other
+        window closes. Only a change is shown: a dismissed notice stays dismissed.
+        """
+        presence, mode, reviewer = self.presence, self.mode, self.reviewer
+        if presence is None:
+            self._presence_timer.stop()
+            return
+
+        def done(others: list[PresenceRecord]) -> None:
+            if self.presence is not presence:
+                return
+            key = _presence_key(others)
+            if key != self._presence_seen:
+                self._presence_seen = key
                 self.show_presence(others, mode, reviewer)
                 self.presence_checked.emit(others)
 
-        self.ops.call(presence.announce, mode.value, reviewer, on_done=done)
+        self.ops.call(presence.others, on_done=done)
 
     def show_presence(self, others: list[PresenceRecord], mode: Mode, reviewer: str | None) -> None:
         """Show what ``others`` means for this window (nothing when it is alone)."""
@@ -553,6 +591,8 @@ class MainWindow(QMainWindow):
 
     def _release_presence(self) -> None:
         """Queued after every announce on the worker, so it always finds the record."""
+        self._presence_timer.stop()
+        self._presence_seen = frozenset()
         self.presence_banner.clear()
         presence, self.presence = self.presence, None
         if presence is not None:
