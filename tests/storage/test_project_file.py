@@ -164,3 +164,33 @@ def test_backup_copies_a_consistent_file(project_path: Path, clock: FixedClock) 
     with open_project(target) as copy:
         assert copy.settings().seed == 3
     assert backup_path_for(project_path, clock.now(), "pre-migration") != target
+
+
+@pytest.mark.parametrize(
+    ("sqlite_message", "error_type", "words"),
+    [
+        ("database or disk is full", "DiskFullError", "the disk is full"),
+        ("disk I/O error", "StorageIOError", "input/output error"),
+        ("attempt to write a readonly database", "ProjectReadOnlyError", "read-only"),
+        ("unable to open database file", "ProjectReadOnlyError", "cannot open the project file"),
+        ("file is not a database", "NotAProjectError", "damaged or not a reviewdesk project"),
+        ("database is locked", "ProjectLockedError", "another reviewdesk process"),
+    ],
+)
+def test_sqlite_failures_become_one_line_user_errors(
+    tmp_path: Path, sqlite_message: str, error_type: str, words: str
+) -> None:
+    """SQLite's own wording of each failure the user can act on (as the driver raises it)."""
+    from reviewdesk.domain import errors
+    from reviewdesk.storage.engine import translate
+
+    path = tmp_path / "p.reviewdesk"
+    translated = translate(sqlite3.OperationalError(sqlite_message), path)
+    assert type(translated) is getattr(errors, error_type)
+    assert isinstance(translated, errors.UserError)
+    message = str(translated)
+    assert message.startswith(f"{path}: ")
+    assert words in message
+    assert "\n" not in message
+    other = sqlite3.OperationalError("no such table: nowhere")  # a bug, not the user's to fix
+    assert translate(other, path) is other

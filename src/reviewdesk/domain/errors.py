@@ -42,6 +42,10 @@ class DiskFullError(UserError):
     """The disk is full; the write was rolled back."""
 
 
+class StorageIOError(UserError):
+    """The operating system reported an I/O error on the project file; the write was rolled back."""
+
+
 class AuditVerificationError(UserError):
     """The audit chain does not verify."""
 

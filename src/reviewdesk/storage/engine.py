@@ -23,6 +23,7 @@ from reviewdesk.domain.errors import (
     NotAProjectError,
     ProjectLockedError,
     ProjectReadOnlyError,
+    StorageIOError,
 )
 
 #: ``PRAGMA application_id`` of a reviewdesk project: "RVDK".
@@ -132,6 +133,11 @@ def translate(exc: BaseException, path: Path) -> BaseException:
         return DiskFullError(
             f"{path}: the disk is full; the last change was not saved "
             "(free some space and try again)"
+        )
+    if "disk i/o error" in text:
+        return StorageIOError(
+            f"{path}: the disk reported an input/output error; the last change was not saved "
+            "(check the disk, or the network share the project is on, then try again)"
         )
     if "readonly" in text or "read-only" in text:
         return ProjectReadOnlyError(
