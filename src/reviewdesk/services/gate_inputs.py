@@ -66,7 +66,7 @@ import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -316,6 +316,29 @@ def _count_distinct(values: IntArray) -> int:
     return int(np.count_nonzero(np.bincount(values)))
 
 
+class _Interval(TypedDict):
+    """The estimate fields every statistic's result carries, in ``_make_record``'s names."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    ci_method: CiMethod
+    status: EvidenceStatus
+    reason: str | None
+
+
+def _interval(result: Any) -> _Interval:
+    """A result's estimate, interval, status and reason, to pass on as ``**_interval(r)``."""
+    return {
+        "estimate": result.estimate,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "ci_method": result.ci_method,
+        "status": result.status,
+        "reason": result.reason,
+    }
+
+
 def _make_record(
     ctx: _Context,
     metric: str,
@@ -410,12 +433,7 @@ def _cwr_contested(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
             c,
             b,
             sd.slice,
-            estimate=res.estimate,
-            ci_low=res.ci_low,
-            ci_high=res.ci_high,
-            ci_method=res.ci_method,
-            status=res.status,
-            reason=res.reason,
+            **_interval(res),
             n_items=res.n_items,
             n_labels=res.n_labels,
             n_labelers=res.n_labelers or 0,
@@ -686,12 +704,7 @@ def _agreement(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
                 None,
                 None,
                 slice_,
-                estimate=alpha.estimate,
-                ci_low=alpha.ci_low,
-                ci_high=alpha.ci_high,
-                ci_method=alpha.ci_method,
-                status=alpha.status,
-                reason=alpha.reason,
+                **_interval(alpha),
                 n_items=alpha.n_units,
                 n_labels=n_labels,
                 n_labelers=n_labelers,
@@ -719,12 +732,7 @@ def _agreement(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
             None,
             None,
             sd.slice,
-            estimate=ac1.estimate,
-            ci_low=ac1.ci_low,
-            ci_high=ac1.ci_high,
-            ci_method=ac1.ci_method,
-            status=ac1.status,
-            reason=ac1.reason,
+            **_interval(ac1),
             n_items=ac1.n_units,
             n_labels=n_labels,
             n_labelers=n_labelers,
@@ -757,12 +765,7 @@ def _agreement(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
             None,
             None,
             sd.slice,
-            estimate=pct.estimate,
-            ci_low=pct.ci_low,
-            ci_high=pct.ci_high,
-            ci_method=pct.ci_method,
-            status=pct.status,
-            reason=pct.reason,
+            **_interval(pct),
             n_items=pct.n_units,
             n_labels=n_labels,
             n_labelers=n_labelers,
@@ -1035,12 +1038,7 @@ def _refusal(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
                 c,
                 None,
                 sd.slice,
-                estimate=r.estimate,
-                ci_low=r.ci_low,
-                ci_high=r.ci_high,
-                ci_method=r.ci_method,
-                status=r.status,
-                reason=r.reason,
+                **_interval(r),
                 n_items=r.n,
                 n_labels=int(np.count_nonzero(used)),
                 n_labelers=_count_distinct(labels.reviewer[used]),
@@ -1070,12 +1068,7 @@ def _refusal(ctx: _Context, sd: ad.SliceDef) -> list[MetricRecord]:
                 c,
                 b,
                 sd.slice,
-                estimate=d.estimate,
-                ci_low=d.ci_low,
-                ci_high=d.ci_high,
-                ci_method=d.ci_method,
-                status=d.status,
-                reason=d.reason,
+                **_interval(d),
                 n_items=d.n,
                 n_labels=int(np.count_nonzero(used)),
                 n_labelers=_count_distinct(labels.reviewer[used]),
@@ -1138,12 +1131,7 @@ def _pass_rates(ctx: _Context, sd: ad.SliceDef, judge: int) -> list[MetricRecord
             c,
             None,
             slice_,
-            estimate=r.estimate,
-            ci_low=r.ci_low,
-            ci_high=r.ci_high,
-            ci_method=r.ci_method,
-            status=r.status,
-            reason=r.reason,
+            **_interval(r),
             n_items=r.n,
             n_labels=int(count[cand].sum()),
             n_labelers=0,
@@ -1168,12 +1156,7 @@ def _pass_rates(ctx: _Context, sd: ad.SliceDef, judge: int) -> list[MetricRecord
             c,
             b,
             slice_,
-            estimate=d.estimate,
-            ci_low=d.ci_low,
-            ci_high=d.ci_high,
-            ci_method=d.ci_method,
-            status=d.status,
-            reason=d.reason,
+            **_interval(d),
             n_items=d.n,
             n_labels=int(count[paired].sum()),
             n_labelers=0,

@@ -33,7 +33,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -831,15 +831,7 @@ def freeze_baseline(
             for p, r in run.populations.items()
             if r.baseline.status == "ok"
         }
-    new = MonitorSettings(
-        settings.alarm_windows,
-        settings.dashboard_windows,
-        settings.n_boot,
-        frozen,
-        alarm.standardization.to_dict(),
-        settings.acknowledged,
-        settings.lifted,
-    )
+    new = replace(settings, frozen=frozen, standardization=alarm.standardization.to_dict())
     result = BaselineFreeze(frozen, alarm.standardization.version, alarm.baseline_version)
     _store_settings(project, new, actor, {"action": "freeze_baseline", **result.to_json()})
     return result
@@ -859,15 +851,7 @@ def lift_quarantine(
         "why": why.strip(),
         "at": to_iso(project.clock.now()),
     }
-    new = MonitorSettings(
-        settings.alarm_windows,
-        settings.dashboard_windows,
-        settings.n_boot,
-        settings.frozen,
-        settings.standardization,
-        settings.acknowledged,
-        (*settings.lifted, entry),
-    )
+    new = replace(settings, lifted=(*settings.lifted, entry))
     _store_settings(project, new, actor, {"action": "lift_quarantine", **entry})
 
 
@@ -886,13 +870,5 @@ def acknowledge_alarm(
         "why": why.strip(),
         "at": to_iso(project.clock.now()),
     }
-    new = MonitorSettings(
-        settings.alarm_windows,
-        settings.dashboard_windows,
-        settings.n_boot,
-        settings.frozen,
-        settings.standardization,
-        (*settings.acknowledged, entry),
-        settings.lifted,
-    )
+    new = replace(settings, acknowledged=(*settings.acknowledged, entry))
     _store_settings(project, new, actor, {"action": "acknowledge_alarm", **entry})
