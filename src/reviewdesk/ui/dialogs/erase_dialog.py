@@ -11,7 +11,6 @@ The report repeats what cannot be recalled — stale exports and backups — wit
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -24,13 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from reviewdesk.domain.errors import UserError
-from reviewdesk.domain.progress import CancelToken, Progress
+from reviewdesk.domain.progress import CancelToken
 from reviewdesk.services.erasure import ErasurePlan, ErasureReport, erase_subject, plan_erasure
 from reviewdesk.services.project import Project
 from reviewdesk.ui import tasks
 from reviewdesk.ui.dashboards.tables import set_primary_enabled
+from reviewdesk.ui.dialogs.job_dialog import JobDialog
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
+from reviewdesk.ui.widgets import job_progress_widgets, role_label
 
 SHOWN_ITEMS = 50
 
@@ -75,8 +75,10 @@ def describe_plan(plan: ErasurePlan, done: bool = False) -> list[str]:
     return lines
 
 
-class EraseDialog(QDialog):
+class EraseDialog(JobDialog):
     """Plan, confirm by typing the subject id, erase, report."""
+
+    PROGRESS_MAX_CHARS = 60
 
     def __init__(self, ops: Ops, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -260,9 +262,6 @@ class EraseDialog(QDialog):
             owner=self,
         )
         self._update_buttons()
-
-    def _on_progress(self, progress: Progress) -> None:
-        show_job_progress(self.progress, self.progress_label, progress, max_chars=60)
 
     def _finish(self) -> None:
         self._task = None

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QFrame,
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewdesk.domain.errors import CanceledError, UserError
-from reviewdesk.domain.progress import CancelToken, Progress
+from reviewdesk.domain.progress import CancelToken
 from reviewdesk.services.csv_export import CsvExport, export_csv
 from reviewdesk.services.gate_inputs import DEFAULT_N_BOOT, ExportReport, export_gate_inputs
 from reviewdesk.services.preferences import (
@@ -51,8 +50,9 @@ from reviewdesk.services.project import Project
 from reviewdesk.services.status import get_status
 from reviewdesk.ui import tasks
 from reviewdesk.ui.dashboards.tables import set_primary_enabled
+from reviewdesk.ui.dialogs.job_dialog import JobDialog
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
+from reviewdesk.ui.widgets import job_progress_widgets, role_label
 
 KINDS = ("preferences", "csv", "gates")
 DROP_WORDS = {
@@ -77,8 +77,10 @@ def _path_row(edit: QLineEdit, browse: QPushButton) -> QHBoxLayout:
     return row
 
 
-class ExportDialog(QDialog):
+class ExportDialog(JobDialog):
     """Export the open project: preference set, CSV, or gate inputs."""
+
+    PROGRESS_MAX_CHARS = 60
 
     export_finished = Signal(object)  # PreferenceExport | CsvExport | ExportReport
 
@@ -338,17 +340,6 @@ class ExportDialog(QDialog):
             owner=self,
         )
 
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self.progress_label.setText("Canceling…")
-
-    def _cancel_or_close(self) -> None:
-        if self._task is not None:
-            self.cancel()
-        else:
-            self.reject()
-
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
         self.progress.setRange(0, 0)
@@ -357,9 +348,6 @@ class ExportDialog(QDialog):
         self.close_button.setText("Cancel" if running else "Close")
         if not running:
             self.progress_label.setText("")
-
-    def _on_progress(self, progress: Progress) -> None:
-        show_job_progress(self.progress, self.progress_label, progress, max_chars=60)
 
     def _on_done(self, result: PreferenceExport | CsvExport | ExportReport) -> None:
         self._task = None

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -33,14 +32,15 @@ from PySide6.QtWidgets import (
 
 from reviewdesk.domain.changes import Changes
 from reviewdesk.domain.errors import CanceledError, InvalidInputError, UserError
-from reviewdesk.domain.progress import CancelToken, Progress
+from reviewdesk.domain.progress import CancelToken
 from reviewdesk.services.import_preview import ImportPreview, preview_import
 from reviewdesk.services.importing import ImportOptions, ImportReport, import_file
 from reviewdesk.services.project import Project
 from reviewdesk.services.queue import QueueBuildReport, build_queue
 from reviewdesk.ui import tasks
+from reviewdesk.ui.dialogs.job_dialog import JobDialog
 from reviewdesk.ui.ops import Ops
-from reviewdesk.ui.widgets import job_progress_widgets, role_label, show_job_progress
+from reviewdesk.ui.widgets import job_progress_widgets, role_label
 
 FORMATS = (
     ("auto", "Detect from the content"),
@@ -52,7 +52,7 @@ FORMATS = (
 PREVIEW_COLUMNS = ("Line", "Item", "Prompt", "Model A", "Model B", "Judges")
 
 
-class ImportDialog(QDialog):
+class ImportDialog(JobDialog):
     """Import one file into the open project."""
 
     import_finished = Signal(object)  # ImportReport
@@ -300,17 +300,6 @@ class ImportDialog(QDialog):
             owner=self,
         )
 
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self.progress_label.setText("Canceling…")
-
-    def _cancel_or_close(self) -> None:
-        if self._task is not None:
-            self.cancel()
-        else:
-            self.reject()
-
     def _set_running(self, running: bool) -> None:
         self.progress.setVisible(running)
         self.progress.setRange(0, 0)
@@ -318,9 +307,6 @@ class ImportDialog(QDialog):
         self.cancel_button.setText("Cancel" if running else "Close")
         if not running:
             self.progress_label.setText("")
-
-    def _on_progress(self, progress: Progress) -> None:
-        show_job_progress(self.progress, self.progress_label, progress)
 
     def _on_imported(self, report: ImportReport) -> None:
         self._task = None
