@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benchmarks.common import data_dir, machine, quick, report
 from benchmarks.large_project import large_project
+from benchmarks.qt_wait import spin
 
 LABELS = 300 if quick() else 1000
 TARGET_MB = 350
@@ -37,7 +38,6 @@ def child(project: Path, labels: int) -> None:
     """In the measured process: open the project, show the first pair, label, print samples."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import psutil
-    from PySide6.QtCore import QEventLoop, QTimer
 
     from reviewdesk.ui import tasks
     from reviewdesk.ui.app import apply_theme, ensure_app
@@ -51,27 +51,9 @@ def child(project: Path, labels: int) -> None:
     window.resize(1280, 800)
     window.show()
 
-    def spin(until, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-        if until():
-            return
-        loop = QEventLoop()
-        poll = QTimer()
-        poll.setInterval(2)
-        poll.timeout.connect(lambda: until() and loop.quit())
-        poll.start()
-        limit = QTimer()
-        limit.setSingleShot(True)
-        limit.timeout.connect(loop.quit)
-        limit.start(int(timeout * 1000))
-        loop.exec()
-        poll.stop()
-        limit.stop()
-        if not until():
-            raise TimeoutError("the review window did not get there in time")
-
     samples: list[tuple[int, int]] = [(-1, process.memory_info().rss)]
     window.open_project(project, Mode.REVIEW, reviewer=f"bench-memory-{os.getpid()}")
-    spin(lambda: window.controller is not None)
+    spin(lambda: window.controller is not None, 120.0)
     controller = window.controller
     view = window.review_view
     assert controller is not None
@@ -87,15 +69,15 @@ def child(project: Path, labels: int) -> None:
             and not view._prepare_timer.isActive()
         )
 
-    spin(ready)
+    spin(ready, 120.0)
     samples.append((0, process.memory_info().rss))
     for n in range(1, labels + 1):
-        spin(ready)
+        spin(ready, 120.0)
         controller.handle("review.choose_left")
         if n % 100 == 0:
-            spin(ready)
+            spin(ready, 120.0)
             samples.append((n, process.memory_info().rss))
-    spin(lambda: tasks.pending_tasks() == 0)
+    spin(lambda: tasks.pending_tasks() == 0, 120.0)
     window.shutdown()
     window.close()
     sys.stdout.write(json.dumps({"samples": samples}) + "\n")

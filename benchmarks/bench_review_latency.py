@@ -38,6 +38,7 @@ from pathlib import Path
 
 from benchmarks.common import data_dir, machine, median, percentile, quick, report
 from benchmarks.large_project import large_project
+from benchmarks.qt_wait import spin
 
 PRESSES = int(os.environ.get("BENCH_PRESSES", "200" if quick() else "600"))
 WARMUP = 20
@@ -81,25 +82,6 @@ def key_to_paint(project: Path) -> None:
     window.resize(1280, 800)
     window.show()
     window.activateWindow()
-
-    def spin(until, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-        """Wait in Qt's event loop (which releases the GIL, as the app does) until ``until()``."""
-        if until():
-            return
-        loop = QEventLoop()
-        poll = QTimer()
-        poll.setInterval(1)
-        poll.timeout.connect(lambda: until() and loop.quit())
-        poll.start()
-        limit = QTimer()
-        limit.setSingleShot(True)
-        limit.timeout.connect(loop.quit)
-        limit.start(int(timeout * 1000))
-        loop.exec()
-        poll.stop()
-        limit.stop()
-        if not until():
-            raise TimeoutError("the review window did not get there in time")
 
     window.open_project(project, Mode.REVIEW, reviewer=f"bench-{os.getpid()}")
     spin(lambda: window.controller is not None)
