@@ -1,8 +1,9 @@
 """The shortcuts taken for speed give exactly what the plain computations give.
 
 Import: positional record constructors, memoized judgment digests, slices JSON and
-disagreement masks, the length-prefixed item digest. Export: the indented JSON writer. Monitor:
-the shared bootstrap's single matrix product (equal up to the last bits of the sums).
+disagreement masks, the length-prefixed item digest. Export: the document writer (records one
+canonical line each). Monitor: the shared bootstrap's single matrix product (equal up to the
+last bits of the sums).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from reviewdesk.domain.model import (
 )
 from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons, reasons_to_mask
 from reviewdesk.services import importing
-from reviewdesk.services.gate_inputs import dumps_document
+from reviewdesk.services.gate_inputs import dumps_document, record_line
 from reviewdesk.stats import homogenization
 
 # ------------------------------------------------------------------------------ import records
@@ -152,12 +153,41 @@ _JSON = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=6), _JSON, max_size=5))
-def test_document_writer_equals_json_dumps(document: dict[str, Any]) -> None:
+@given(st.dictionaries(st.text(max_size=6).filter(lambda k: k != "records"), _JSON, max_size=5))
+def test_document_writer_equals_json_dumps_without_records(document: dict[str, Any]) -> None:
     expected = (
         json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     )
     assert dumps_document(document) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=6).filter(lambda k: k != "records"), _JSON, max_size=4),
+    st.lists(st.dictionaries(st.text(max_size=5), _JSON, max_size=4), max_size=5),
+)
+def test_document_writer_puts_each_record_on_one_canonical_line(
+    head: dict[str, Any], records: list[dict[str, Any]]
+) -> None:
+    document = head | {"records": records}
+    text = dumps_document(document)
+    assert json.loads(text) == document
+    # The layout: exactly json.dumps(indent=2) around the records, whose elements are one
+    # line each of the canonical JSON the .records.jsonl file holds.
+    lines = [record_line(r) for r in records]
+    marks = [f"\0record {n}\0" for n in range(len(records))]  # not drawn by chance
+    skeleton = json.dumps(
+        head | {"records": marks},
+        sort_keys=True,
+        indent=2,
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    for mark, line in zip(marks, lines, strict=True):
+        skeleton = skeleton.replace(json.dumps(mark), line, 1)
+    assert text == skeleton + "\n"
+    assert text == dumps_document(document, lines)
+    assert all("\n" not in line for line in lines)
 
 
 def test_document_writer_refuses_non_finite_numbers_like_json_dumps() -> None:

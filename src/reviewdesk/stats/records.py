@@ -94,12 +94,29 @@ def _plain_general(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__} into a gate-inputs record")
 
 
+_SLICE_JSON: dict[tuple[tuple[str, str], ...], str] = {}
+
+
 def canonical_slice_json(slice_: Mapping[str, str]) -> str:
-    """Sorted keys, no whitespace: the identity of a slice in sorting and seeding."""
-    for key, value in slice_.items():
+    """Sorted keys, no whitespace: the identity of a slice in sorting and seeding.
+
+    Memoized: an export's ten thousand records share a few dozen slices.
+    """
+    items = tuple(slice_.items())
+    try:
+        known = _SLICE_JSON.get(items)
+    except TypeError:  # an unhashable value: refused below
+        known = None
+    if known is not None:
+        return known
+    for key, value in items:
         if not isinstance(key, str) or not isinstance(value, str):
             raise ValueError(f"slice keys and values must be strings, got {key!r}: {value!r}")
-    return canonical_json(dict(slice_))
+    text = canonical_json(dict(items))
+    if len(_SLICE_JSON) >= 10_000:
+        _SLICE_JSON.clear()
+    _SLICE_JSON[items] = text
+    return text
 
 
 def record_seed(
@@ -190,7 +207,7 @@ class MetricRecord:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         slice_json = canonical_slice_json(self.slice)
         object.__setattr__(self, "slice", dict(self.slice))
-        object.__setattr__(self, "extras", plain(dict(self.extras)))
+        object.__setattr__(self, "extras", plain(self.extras))  # a new plain dict
         # not a field (no part of equality or the document): the identity, computed once
         object.__setattr__(
             self,
@@ -204,7 +221,11 @@ class MetricRecord:
         return key
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form with every §8.1 field (keys are sorted when the document is written)."""
+        """Plain-JSON form with every §8.1 field (keys are sorted when the document is written).
+
+        ``extras`` is the record's own dict, already plain since ``__post_init__`` (converting
+        it again cost a second per ten thousand monitor records): read it, do not change it.
+        """
         return {
             "metric": self.metric,
             "estimand": self.estimand,
@@ -221,7 +242,7 @@ class MetricRecord:
             "x": None if self.x is None else int(self.x),
             "higher_is_better": self.higher_is_better,
             "evidence_status": self.evidence_status,
-            "extras": plain(self.extras),
+            "extras": self.extras,
         }
 
     @staticmethod
