@@ -248,6 +248,26 @@ def test_bad_inputs_files_say_where(tmp_path: Path, doc: Any, message: str) -> N
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"schema": "x" * 100_000},
+        {"records": [{**GOOD, "ci_low": "N" * 100_000}]},
+        {"records": [{**GOOD, "evidence_status": "s" * 100_000}]},
+        {"records": [{**GOOD, "n_items": [0] * 50_000}]},
+        {"records": [{**GOOD, "slice": {"category": ["x" * 100_000]}}]},
+    ],
+)
+def test_huge_bad_values_are_shown_short(tmp_path: Path, bad: dict[str, Any]) -> None:
+    """A megabyte where a short value belongs is quoted in brief: one readable line."""
+    inputs, spec = write(tmp_path, {**document(GOOD), **bad}, ORR_GATE)
+    with pytest.raises(UserError) as err:
+        check_gates(inputs, spec)
+    message = str(err.value)
+    assert "\n" not in message
+    assert len(message) < len(str(inputs)) + 200, message
+
+
 def test_missing_files(tmp_path: Path) -> None:
     inputs, spec = write(tmp_path, document(), ORR_GATE)
     with pytest.raises(UserError, match="no such gate inputs file"):

@@ -371,4 +371,4 @@ def test_unknown_status_fails() -> None:
     spec = parse_gate_spec(f"[[gates]]\n{GOOD_GATE}")
     card = evaluate_gates(spec, doc(rec("cwr", {}, evidence_status="pending")))
     assert not card.passed
-    assert card.gates[0].checks[0].reason == "unknown evidence_status 'pending'"
+    assert card.gates[0].checks[0].reason == 'unknown evidence_status "pending"'

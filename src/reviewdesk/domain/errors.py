@@ -7,7 +7,19 @@ other layer needs SQLAlchemy to catch one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+
+
+def brief(value: Any, limit: int = 40) -> str:
+    """A short JSON rendering of a bad value for a message (a user's file may hold megabytes
+    where a short value belongs; the message must stay one readable line)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class UserError(Exception):

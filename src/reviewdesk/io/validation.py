@@ -7,7 +7,6 @@ on purpose: ``True`` is an ``int`` in Python, but a boolean is never a valid num
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from reviewdesk.domain.errors import brief
 from reviewdesk.domain.model import RefusalClass, Role, Slot, Verdict
 from reviewdesk.io.reader import Errors
 
@@ -71,13 +71,8 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def show(value: Any, limit: int = 40) -> str:
-    """A short JSON rendering of a bad value for a message."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+show = brief
+"""A short JSON rendering of a bad value for a message."""
 
 
 def key_path(parent: str, key: str) -> str:

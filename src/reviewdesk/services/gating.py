@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reviewdesk.domain.errors import brief
 from reviewdesk.stats.gates import (
     OPS,
     WILDCARD,
@@ -100,7 +101,7 @@ def validate_document(document: Any, source: str) -> None:
         raise GateInputsError(f"{source}: the document must be a JSON object")
     schema = document.get("schema")
     if schema != SCHEMA:
-        raise GateInputsError(f"{source}: schema: must be {SCHEMA!r}, got {schema!r}")
+        raise GateInputsError(f"{source}: schema: must be {SCHEMA!r}, got {brief(schema)}")
     for key in TOP_LEVEL_FIELDS:
         if key not in document:
             raise GateInputsError(f"{source}: {key}: missing (an incomplete gate-inputs file)")
@@ -126,7 +127,7 @@ def validate_document(document: Any, source: str) -> None:
                 isinstance(value, bool) or not isinstance(value, int | float)
             ):
                 raise GateInputsError(
-                    f"{source}: records[{i}].{key}: must be a number or null, got {value!r}"
+                    f"{source}: records[{i}].{key}: must be a number or null, got {brief(value)}"
                 )
         try:
             record = MetricRecord.from_dict(rec)

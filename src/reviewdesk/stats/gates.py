@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from reviewdesk.domain.errors import UserError
+from reviewdesk.domain.errors import UserError, brief
 from reviewdesk.stats.common import EVIDENCE_STATUSES
 from reviewdesk.stats.records import SCHEMA, canonical_slice_json, plain
 
@@ -358,7 +358,9 @@ def _number(rec: Mapping[str, Any], key: str, index: int) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise GateInputsError(f"records[{index}].{key}: must be a number or null, got {value!r}")
+        raise GateInputsError(
+            f"records[{index}].{key}: must be a number or null, got {brief(value)}"
+        )
     return float(value) if math.isfinite(value) else None
 
 
@@ -368,7 +370,7 @@ def load_gate_inputs(document: Mapping[str, Any]) -> tuple[InputRecord, ...]:
         raise GateInputsError("gate inputs: the document must be a JSON object")
     schema = document.get("schema")
     if schema != SCHEMA:
-        raise GateInputsError(f"gate inputs: schema must be {SCHEMA!r}, got {schema!r}")
+        raise GateInputsError(f"gate inputs: schema must be {SCHEMA!r}, got {brief(schema)}")
     records = document.get("records")
     if not isinstance(records, list):
         raise GateInputsError("gate inputs: records: must be an array")
@@ -589,8 +591,10 @@ def _check(gate: Gate, rec: InputRecord) -> SliceCheck:
     passed = False
     if rec.evidence_status != "ok":
         status = rec.evidence_status
-        known = status in EVIDENCE_STATUSES
-        reason = f"evidence_status {status}" if known else f"unknown evidence_status {status!r}"
+        if status in EVIDENCE_STATUSES:
+            reason = f"evidence_status {status}"
+        else:
+            reason = f"unknown evidence_status {brief(status)}"
     elif rec.n_items < gate.min_n_items:
         reason = f"n_items {rec.n_items} < min_n_items {gate.min_n_items}"
     elif bound is None:

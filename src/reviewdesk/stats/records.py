@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 import numpy as np
 
+from reviewdesk.domain.errors import brief
 from reviewdesk.domain.hashing import canonical_json
 from reviewdesk.stats.common import (
     EVIDENCE_STATUSES,
@@ -111,7 +112,8 @@ def canonical_slice_json(slice_: Mapping[str, str]) -> str:
         return known
     for key, value in items:
         if not isinstance(key, str) or not isinstance(value, str):
-            raise ValueError(f"slice keys and values must be strings, got {key!r}: {value!r}")
+            got = f"{brief(key)}: {brief(value)}"
+            raise ValueError(f"slice keys and values must be strings, got {got}")
     text = canonical_json(dict(items))
     if len(_SLICE_JSON) >= 10_000:
         _SLICE_JSON.clear()
@@ -196,15 +198,15 @@ class MetricRecord:
         if not self.metric:
             raise ValueError("metric must be a non-empty string")
         if self.estimand not in ESTIMANDS:
-            raise ValueError(f"estimand must be one of {ESTIMANDS}, got {self.estimand!r}")
+            raise ValueError(f"estimand must be one of {ESTIMANDS}, got {brief(self.estimand)}")
         if self.ci_method not in CI_METHODS:
-            raise ValueError(f"ci_method must be one of {CI_METHODS}, got {self.ci_method!r}")
+            raise ValueError(f"ci_method must be one of {CI_METHODS}, got {brief(self.ci_method)}")
         if self.evidence_status not in EVIDENCE_STATUSES:
-            raise ValueError(f"unknown evidence_status {self.evidence_status!r}")
+            raise ValueError(f"unknown evidence_status {brief(self.evidence_status)}")
         for name in ("n_items", "n_labels", "n_labelers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+                raise ValueError(f"{name} must be a non-negative integer, got {brief(value)}")
         slice_json = canonical_slice_json(self.slice)
         object.__setattr__(self, "slice", dict(self.slice))
         object.__setattr__(self, "extras", plain(self.extras))  # a new plain dict
