@@ -6,8 +6,8 @@ names and dynamic properties the stylesheet selects on.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QIcon, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFrame,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOption,
     QWidget,
 )
 
@@ -64,6 +66,37 @@ def show_job_progress(
         bar.setRange(0, 1000)
         bar.setValue(int(1000 * (progress.fraction or 0)))
     label.setText(progress.label if max_chars is None else progress.label[:max_chars])
+
+
+class OpaqueStyledWidget(QWidget):
+    """A bar whose style-sheet background (an opaque color, square corners) covers all of it.
+
+    Qt does not know that a styled background is opaque, so whenever a label on the bar
+    changes it paints the window, the page and everything else behind the label first. This
+    widget paints its styled background itself and tells Qt it is opaque, which gives the same
+    pixels and stops those repaints at the bar. Only for rules with an opaque background color
+    and no rounded corners.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
+            # The style sheet may clear the flag when it polishes the widget.
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        return handled
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # What Qt draws for a styled background, which it skips for an opaque widget.
+        option = QStyleOption()
+        option.initFrom(self)
+        painter = QPainter(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
+        painter.end()
 
 
 class KeyCap(QLabel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPixmap,
+    QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -31,7 +32,15 @@ from PySide6.QtGui import (
     QTextFrameFormat,
     QTextOption,
 )
-from PySide6.QtWidgets import QFrame, QMenu, QTextBrowser, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QMenu,
+    QScrollBar,
+    QTextBrowser,
+    QTextEdit,
+    QWidget,
+)
 
 from reviewdesk.domain.model import Message
 from reviewdesk.ui.review.display_text import MAX_RENDER_CHARS, Prepared, prepare, strip_breaks
@@ -237,6 +246,36 @@ def build_transcript(
     return doc, Prepared(text="", total_chars=total, shown_chars=shown)
 
 
+class _OpaqueScrollBar(QScrollBar):
+    """The view's vertical scroll bar, painted on the color that is behind it anyway.
+
+    The style sheet draws the bar on a transparent track, so for Qt the bar is see-through:
+    whenever it changes (every new pair: another length, or a flip to the other view) Qt would
+    paint the window, the page, the splitters and the panel card behind it first. The track is
+    always over the text's background (the panel's surface color), so filling it with that
+    color gives the same pixels, and Qt then paints the bar alone.
+    """
+
+    def __init__(self, background: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self._background = background  # the viewport: its palette has the text's background
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
+            # Polishing with the style sheet clears the flag (the rule's track is transparent).
+            self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        return handled
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        viewport = self._background
+        painter.fillRect(event.rect(), viewport.palette().color(viewport.backgroundRole()))
+        painter.end()
+        super().paintEvent(event)
+
+
 class InertMarkdownView(QTextBrowser):
     """A read-only, unfocusable view of an inert document with its own copy actions.
 
@@ -251,8 +290,11 @@ class InertMarkdownView(QTextBrowser):
 
     A view can also be rendered ahead (:meth:`prerender`, while it is hidden behind the one on
     screen): its first paint after it is shown is then a copy of that image, provided nothing
-    that shapes the picture has changed since (document, size, scrolling, selection,
-    highlights, palette); anything else is painted as usual.
+    that shapes the picture has changed since (document, width, scrolling, selection,
+    highlights, palette) and the view is no taller than the image; anything else is painted as
+    usual. The height may shrink: text is laid out at a fixed width and drawn from the top, so
+    a shorter view shows the top of the same picture, pixel for pixel (the responses get
+    shorter when the next prompt needs more room).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -277,12 +319,15 @@ class InertMarkdownView(QTextBrowser):
         self._placeholder = InertDocument(self)
         self._shown: QTextDocument = self._placeholder  # keeps the shown document alive
         self.setDocument(self._placeholder)
-        # The viewport paints its own background (paintEvent), so Qt need not repaint the
-        # panel, splitters, page and window behind it whenever the text changes.
+        # The viewport paints its own background (paintEvent), and so does the scroll bar, so
+        # Qt need not repaint the panel, splitters, page and window behind them whenever the
+        # text changes.
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setVerticalScrollBar(_OpaqueScrollBar(self.viewport()))
         self._highlights = 0  # bumped by every setExtraSelections (part of the render key)
         self._rendered: QPixmap | None = None
         self._rendered_key: tuple[Any, ...] | None = None
+        self._rendered_height = 0  # of the viewport when it was rendered
         self._rendering = False
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
@@ -304,12 +349,12 @@ class InertMarkdownView(QTextBrowser):
         super().setExtraSelections(selections)
 
     def _render_key(self) -> tuple[Any, ...]:
-        """Everything the picture of the viewport depends on."""
+        """Everything the picture of the viewport depends on, but its height (class notes)."""
         viewport = self.viewport()
         return (
             self._shown,
             self.document() is self._shown,
-            viewport.size(),
+            viewport.width(),
             viewport.devicePixelRatioF(),
             self.lineWrapColumnOrWidth(),
             self.verticalScrollBar().value(),
@@ -321,15 +366,36 @@ class InertMarkdownView(QTextBrowser):
             self.isActiveWindow(),
         )
 
-    def prerender(self) -> None:
-        """Render the viewport now, for its first paint once shown (see the class notes)."""
+    def prerender(self, height: int = 0) -> None:
+        """Render the viewport now, for its first paint once shown (see the class notes).
+
+        ``height``: render a hidden view at least this tall (in viewport pixels), when it is
+        about to get taller (the next prompt needs less room than this one), so that its first
+        paint at the new height is a copy too. The view keeps its size.
+        """
         self._rendered = None
+        viewport = self.viewport()
+        size = self.size()
+        grow = height - viewport.height() if not self.isVisible() else 0
+        if grow > 0:
+            self._resize_hidden(QSize(size.width(), size.height() + grow))
         self._rendering = True
         try:
-            image = self.viewport().grab()
+            image = viewport.grab()
+            key, rendered_height = self._render_key(), viewport.height()
         finally:
             self._rendering = False
-        self._rendered, self._rendered_key = image, self._render_key()
+            if grow > 0:
+                self._resize_hidden(size)
+        self._rendered, self._rendered_key = image, key
+        self._rendered_height = rendered_height
+
+    def _resize_hidden(self, size: QSize) -> None:
+        """Resize a hidden view now (Qt would hold the resize event back until it is shown)."""
+        old = self.size()
+        self.resize(size)
+        self.setAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent, False)
+        QApplication.sendEvent(self, QResizeEvent(size, old))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         viewport = self.viewport()
@@ -338,6 +404,7 @@ class InertMarkdownView(QTextBrowser):
         if (
             rendered is not None
             and not self._rendering
+            and viewport.height() <= self._rendered_height
             and self._rendered_key == self._render_key()
         ):
             painter.setClipRegion(event.region())

@@ -7,9 +7,7 @@ text on them is generic ("LEFT", "Complied"), never anything about where a respo
 
 from __future__ import annotations
 
-from typing import cast
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
@@ -68,12 +66,62 @@ class ElisionBanner(QFrame):
         self.show()
 
 
+class ViewFlip(QWidget):
+    """The views of one panel on top of each other, one shown; a flip shows another.
+
+    Not a ``QStackedWidget``: switching a stacked widget's page shows and hides widgets inside
+    its layout, which invalidates every layout up to the window, so the whole window was laid
+    out again between a key press and the next pair (and the page re-enabled its updates, which
+    repaints all of it). Here the views are positioned by hand, the container has no layout,
+    and showing one view and hiding the other changes no size hint anywhere. Every view always
+    has the container's geometry, and the container reports the size hints of its views, so the
+    panel is laid out exactly as with a stacked widget around a single view.
+    """
+
+    def __init__(self, first: InertMarkdownView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._views = [first]
+        self._current = first
+        first.setParent(self)
+        self.setSizePolicy(first.sizePolicy())
+
+    def current(self) -> InertMarkdownView:
+        return self._current
+
+    def add(self, view: InertMarkdownView) -> None:
+        """Add a hidden view (it gets the container's geometry, as every view here)."""
+        view.setParent(self)
+        view.hide()
+        view.setGeometry(self.rect())
+        self._views.append(view)
+
+    def show_view(self, view: InertMarkdownView) -> None:
+        """Show ``view`` instead of the current one (no layout; only the views repaint)."""
+        if view is self._current:
+            return
+        old, self._current = self._current, view
+        view.show()  # before hiding the old one: nothing behind the views is ever exposed
+        old.hide()
+
+    def sizeHint(self) -> QSize:
+        return self._current.sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        return self._current.minimumSizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        for view in self._views:
+            view.setGeometry(self.rect())
+
+
 class TextPanel(QFrame):
     """A titled card holding one inert document.
 
-    Two views sit on top of each other: the one shown, and one holding the next pair's document
-    (:meth:`stage`), laid out off screen while the reviewer reads. Showing a staged document
-    is a flip between the two, with no layout on the way from a key press to the next pair.
+    Two views sit on top of each other (:class:`ViewFlip`): the one shown, and one holding the
+    next pair's document (:meth:`stage`), laid out off screen while the reviewer reads. Showing
+    a staged document is a flip between the two, with no layout on the way from a key press to
+    the next pair.
     """
 
     full_text_requested = Signal()
@@ -97,11 +145,14 @@ class TextPanel(QFrame):
         self.banner = ElisionBanner()
         self.banner.full_text_requested.connect(self.full_text_requested)
         self.layout_.addWidget(self.banner)
-        self.views = QStackedWidget()
         self._front = InertMarkdownView()
         self._spare: InertMarkdownView | None = None  # the second view, made on first use
         self._accessible_name = ""
-        self.views.addWidget(self._front)
+        self.flip = ViewFlip(self._front)
+        # The stacked widget only frames the flip (a single page, never switched): the panel's
+        # layout then sees the same item, with the same size hints, as it always has.
+        self.views = QStackedWidget()
+        self.views.addWidget(self.flip)
         self.layout_.addWidget(self.views, 1)
         self._staged: QTextDocument | None = None
         self.prepared: Prepared | None = None
@@ -111,7 +162,7 @@ class TextPanel(QFrame):
     @property
     def view(self) -> InertMarkdownView:
         """The view on screen."""
-        return cast("InertMarkdownView", self.views.currentWidget())
+        return self.flip.current()
 
     def _views(self) -> tuple[InertMarkdownView, ...]:
         return (self._front,) if self._spare is None else (self._front, self._spare)
@@ -120,8 +171,8 @@ class TextPanel(QFrame):
         if self._spare is None:  # made after the first pair is on screen, not at start-up
             self._spare = InertMarkdownView()
             self._spare.setAccessibleName(self._accessible_name)
-            self.views.addWidget(self._spare)
-        return self._spare if self.views.currentWidget() is self._front else self._front
+            self.flip.add(self._spare)
+        return self._spare if self.flip.current() is self._front else self._front
 
     def set_accessible_name(self, name: str) -> None:
         self._accessible_name = name
@@ -132,21 +183,26 @@ class TextPanel(QFrame):
         """The width documents are laid out at in this panel."""
         return self.view.lineWrapColumnOrWidth()
 
-    def stage(self, doc: QTextDocument) -> None:
-        """Lay ``doc`` out and render it in the hidden view: showing it next is only a flip."""
+    def stage(self, doc: QTextDocument, height: int = 0) -> None:
+        """Lay ``doc`` out and render it in the hidden view: showing it next is only a flip.
+
+        ``height``: the view's height expected once ``doc`` is shown (the panels are resized
+        for the next prompt), when it will be taller than now; see ``prerender``.
+        """
         back = self._back()
         front = self.view
-        if back.size() != front.size():
-            # A stacked widget sizes only its current page; a hidden page would otherwise be
-            # laid out at its size from when it was last shown (and its first resize event
-            # would wait until it is shown, i.e. after the key press).
-            old = back.size()
+        if back.testAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent) or (
+            back.size() != front.size()
+        ):
+            # Qt holds a hidden widget's resize event back until it is shown, i.e. until after
+            # the key press; deliver it now, so the document is laid out at the right width.
             back.setGeometry(front.geometry())
-            QApplication.sendEvent(back, QResizeEvent(back.size(), old))
+            back.setAttribute(Qt.WidgetAttribute.WA_PendingResizeEvent, False)
+            QApplication.sendEvent(back, QResizeEvent(back.size(), QSize(-1, -1)))
         if back.document() is not doc:
             back.setExtraSelections([])
             back.show_document(doc)
-        back.prerender()
+        back.prerender(height)
         self._staged = doc
 
     def is_staged(self, doc: QTextDocument) -> bool:
@@ -165,7 +221,7 @@ class TextPanel(QFrame):
     def show_document(self, doc: QTextDocument, prepared: Prepared) -> None:
         self._find, self._diff = [], []
         if self.is_staged(doc):
-            self.views.setCurrentWidget(self._back())  # laid out already: a flip
+            self.flip.show_view(self._back())  # laid out already: a flip
         else:
             self.view.setExtraSelections([])
             self.view.show_document(doc)

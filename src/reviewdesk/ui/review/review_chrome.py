@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from reviewdesk.domain.model import ReviewProgress, ScreenChoice
 from reviewdesk.services.review import MAX_NOTE_CHARS
 from reviewdesk.ui import theme
-from reviewdesk.ui.widgets import ChoiceButton, key_text
+from reviewdesk.ui.widgets import ChoiceButton, OpaqueStyledWidget, key_text
 
 CHOICE_WORDS = {
     "review.choose_left": ("Left better", "choose-left"),
@@ -43,7 +43,9 @@ SAVED_WORDS = {
 }
 
 
-class ReviewHeader(QWidget):
+class ReviewHeader(OpaqueStyledWidget):
+    """Opaque (see ``OpaqueStyledWidget``): its labels change with every pair."""
+
     help_requested = Signal()
     switch_reviewer_requested = Signal()
     end_session_requested = Signal()
@@ -51,7 +53,6 @@ class ReviewHeader(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewHeader")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(20, 10, 14, 10)
         layout.setSpacing(10)
@@ -161,13 +162,14 @@ class NoteEdit(QLineEdit):
         super().keyPressEvent(event)
 
 
-class ReviewFooter(QWidget):
+class ReviewFooter(OpaqueStyledWidget):
+    """Opaque (see ``OpaqueStyledWidget``): the saved state changes with every label."""
+
     action_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewFooter")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(20, 12, 20, 12)
         outer.setSpacing(10)

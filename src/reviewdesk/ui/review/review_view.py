@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -521,13 +521,39 @@ class ReviewView(QWidget):
                 self._prepare_timer.start()
                 return
             if n == 0:
-                for (doc, _prepared), panel in zip(
-                    (docs.prompt, docs.left, docs.right), self._panels(), strict=True
+                heights = self._heights_after(docs.prompt[0])
+                for (doc, _prepared), panel, height in zip(
+                    (docs.prompt, docs.left, docs.right), self._panels(), heights, strict=True
                 ):
                     if not panel.is_staged(doc):
-                        panel.stage(doc)  # one panel per turn: lay out and render it ahead
+                        # one panel per turn: lay out and render it ahead
+                        panel.stage(doc, height)
                         self._prepare_timer.start()
                         return
+
+    def _heights_after(self, prompt: QTextDocument) -> tuple[int, int, int]:
+        """The text views' heights once a pair with this prompt is shown (see _fit_prompt).
+
+        Showing a prompt that needs more (or less) room than the one on screen resizes the
+        panels; the staged views are rendered at their coming heights, so that their first
+        paint is a copy even then. 0 where no height can be foreseen (the stacked layout
+        shares the change between the responses) and where nothing changes.
+        """
+        plan = self._prompt_plan(prompt, shown=True)
+        if plan is None:
+            return (0, 0, 0)
+        sizes, _fit, size = plan
+        change = size - sizes[0] if abs(sizes[0] - size) > 2 else 0
+        if change == 0:
+            return (0, 0, 0)
+        prompt_height = self.prompt_panel.view.viewport().height() + change
+        if self._stacked:
+            return (prompt_height, 0, 0)
+        return (
+            prompt_height,
+            self.left_panel.view.viewport().height() - change,
+            self.right_panel.view.viewport().height() - change,
+        )
 
     def _unstage(self) -> None:
         for panel in self._panels():
@@ -660,24 +686,35 @@ class ReviewView(QWidget):
         and moving the panels would repaint the whole window between a key press and the
         next pair.
         """
-        if self._prompt_fixed_by_user:
+        plan = self._prompt_plan(self.prompt_panel.view.document(), shown)
+        if plan is None:
             return
+        sizes, fit, prompt = plan
+        if shown:
+            self._prompt_fits.append(fit)
+        if abs(sizes[0] - prompt) > 2:
+            self.splitter.setSizes([prompt, sum(sizes) - prompt])
+
+    def _prompt_plan(self, doc: QTextDocument, shown: bool) -> tuple[list[int], int, int] | None:
+        """What _fit_prompt decides for a prompt ``doc``: (splitter sizes, fit, prompt size).
+
+        None when the prompt panel is left alone. Changes nothing, so it can also foresee the
+        sizes for the next pair (``_heights_after``).
+        """
+        if self._prompt_fixed_by_user:
+            return None
         sizes = self.splitter.sizes()
         total = sum(sizes)
         if total <= 0:
-            return
+            return None
         panel = self.prompt_panel
-        doc = panel.view.document()
         chrome = panel.height() - panel.view.viewport().height()
         wanted = int(doc.size().height()) + max(chrome, 60) + 6
         cap = int(total * 0.35)
         fit = max(panel.minimumHeight(), min(wanted, cap))
-        if shown:
-            self._prompt_fits.append(fit)
-        recent = max(self._prompt_fits, default=fit)
-        prompt = max(fit, min(sizes[0], recent, cap))
-        if abs(sizes[0] - prompt) > 2:
-            self.splitter.setSizes([prompt, total - prompt])
+        fits = [*self._prompt_fits, fit] if shown else list(self._prompt_fits)
+        recent = max(fits[-PROMPT_SHRINK_AFTER:], default=fit)
+        return sizes, fit, max(fit, min(sizes[0], recent, cap))
 
     @property
     def stacked(self) -> bool:
