@@ -102,7 +102,7 @@ class Labeler:
 
     def on_saved(self, saved: SavedLabel) -> None:
         assert self.saving is not None, "a label was saved that no key press started"
-        say(f"ACK {self.saving} {saved.choice.value}")
+        say(f"ACK {self.saving} {saved.choice.value} {saved.event_id}")
         self.saving = None
 
     def press(self) -> None:

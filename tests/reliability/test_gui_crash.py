@@ -160,19 +160,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
     fork_server.close()
 
 
-def acknowledged(lines: list[str]) -> list[tuple[int, str, str]]:
-    """(entry id, left slot, screen choice) of every ``ACK <entry>.<slot> <choice>`` line."""
+def acknowledged(lines: list[str]) -> list[tuple[int, str, str, int]]:
+    """(entry id, left slot, screen choice, event id) of every
+    ``ACK <entry>.<slot> <choice> <event id>`` line."""
     out = []
     for line in lines:
         if line.startswith("ACK "):
-            _, handle, choice = line.split()
+            _, handle, choice, event_id = line.split()
             entry, slot = handle.split(".")
-            out.append((int(entry), slot, choice))
+            out.append((int(entry), slot, choice, int(event_id)))
     return out
 
 
-def check_acknowledged(path: Path, reviewer: str, acks: list[tuple[int, str, str]]) -> None:
+def check_acknowledged(path: Path, reviewer: str, acks: list[tuple[int, str, str, int]]) -> None:
     with contextlib.closing(sqlite3.connect(path)) as con:
+        # Each acknowledged label is the very event the window was told about.
+        by_id = {
+            event_id: (entry, slot, choice)
+            for event_id, entry, slot, choice in con.execute(
+                "SELECT e.id, e.entry_id, e.left_slot, e.screen_choice FROM label_event e "
+                "JOIN reviewer r ON r.id = e.reviewer_id WHERE r.name = ?",
+                (reviewer,),
+            )
+        }
+        for entry, slot, choice, event_id in acks:
+            assert by_id.get(event_id) == (entry, slot, choice), f"event {event_id} lost"
+        labels = [(entry, slot, choice) for entry, slot, choice, _ in acks]
         stored = Counter(
             con.execute(
                 "SELECT e.entry_id, e.left_slot, e.screen_choice FROM label_event e "
@@ -189,12 +202,12 @@ def check_acknowledged(path: Path, reviewer: str, acks: list[tuple[int, str, str
                 (reviewer,),
             )
         }
-    lost = Counter(acks) - stored
+    lost = Counter(labels) - stored
     assert not lost, f"acknowledged labels lost: {sorted(lost)}"
     # The window saves one label at a time: at most the one in flight was written unacknowledged.
-    unacknowledged = stored - Counter(acks)
+    unacknowledged = stored - Counter(labels)
     assert sum(unacknowledged.values()) <= 1, f"labels nobody pressed: {sorted(unacknowledged)}"
-    assert {entry for entry, _, _ in acks} <= current
+    assert {entry for entry, _, _ in labels} <= current
 
 
 def check_reopens(path: Path, reviewer: str) -> None:

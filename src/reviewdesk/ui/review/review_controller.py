@@ -91,11 +91,12 @@ class PairState:
 
 @dataclass(frozen=True)
 class SavedLabel:
-    """A label that is on disk: what the footer confirms."""
+    """A label that is on disk: what the footer confirms (``event_id``: its label event)."""
 
     choice: ScreenChoice
     fast: bool
     dwell_ms: int
+    event_id: int
 
 
 CHOICES: dict[str, ScreenChoice] = {
@@ -317,7 +318,9 @@ class ReviewController(QObject):
             note=marks.note.strip() or None,
             flagged=marks.flagged,
             dwell_ms=dwell_ms,
-            on_done=lambda _event_id: self._on_saved(generation, pair, choice, fast, dwell_ms),
+            on_done=lambda event_id: self._on_saved(
+                generation, pair, choice, fast, dwell_ms, event_id
+            ),
             on_error=lambda error: self._on_save_failed(generation, error),
             changes=Changes(labels=True, initiator=self),
         )
@@ -331,7 +334,13 @@ class ReviewController(QObject):
         return not self._dead and generation == self._session
 
     def _on_saved(
-        self, generation: int, pair: Pair, choice: ScreenChoice, fast: bool, dwell_ms: int
+        self,
+        generation: int,
+        pair: Pair,
+        choice: ScreenChoice,
+        fast: bool,
+        dwell_ms: int,
+        event_id: int,
     ) -> None:
         if not self._alive(generation):
             return
@@ -344,7 +353,7 @@ class ReviewController(QObject):
             self.pace.add(dwell_ms / 1000, fast)
             if self.progress is not None:
                 self._set_progress(adjusted(self.progress, 1))
-        self.label_saved.emit(SavedLabel(choice, fast, dwell_ms))
+        self.label_saved.emit(SavedLabel(choice, fast, dwell_ms, event_id))
         self.reveal_available.emit(self.reveal_allowed and choice is not ScreenChoice.SKIP)
         if fast:
             self.notice.emit(
