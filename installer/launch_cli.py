@@ -34,6 +34,12 @@ def import_everything() -> int:
 
 
 if __name__ == "__main__":
+    # First of all: an import reads large files in a child process started with ``spawn``,
+    # which in the bundle runs this executable again; freeze_support() turns that run into the
+    # child (and then exits) before anything else happens.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     if os.environ.get("REVIEWDESK_FROZEN_SELF_TEST") == "imports":
         sys.exit(import_everything())
     from reviewdesk.cli.main import entry_point

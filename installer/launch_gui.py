@@ -1,9 +1,16 @@
 """Frozen entry point of the windowed ``reviewdesk-gui`` executable (no console on Windows).
 
 The same function as ``[project.gui-scripts]``; the desktop entry starts this one.
+
+Qt is imported only after ``freeze_support()``: an import started from the GUI reads large files
+in a child process that runs this executable again, and that child must not load Qt.
 """
 
-from reviewdesk.ui.app import entry_point
-
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # in the import's reader process: runs it, then exits
+
+    from reviewdesk.ui.app import entry_point
+
     entry_point()
