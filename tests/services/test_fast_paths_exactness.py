@@ -30,9 +30,10 @@ from reviewdesk.domain.model import (
     Verdict,
     record_maker,
 )
+from reviewdesk.io import prepared
 from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons, reasons_to_mask
 from reviewdesk.services import importing
-from reviewdesk.services.gate_inputs import dumps_document, record_line
+from reviewdesk.services.gate_inputs import dumps_document
 from reviewdesk.stats import homogenization
 
 # ------------------------------------------------------------------------------ import records
@@ -73,7 +74,7 @@ _NUMBERS = [None, 0, 0.0, -0.0, 1, 1.0, True, False, 0.5, 0.1 + 0.2, 1e-300, mat
 
 
 def test_judgment_digest_memo_never_conflates_values_repr_tells_apart() -> None:
-    importing._JUDGMENT_DIGESTS.clear()
+    prepared._JUDGMENT_DIGESTS.clear()
     for rounds in range(2):  # the second round reads the memo
         for p in _NUMBERS:
             for score in _NUMBERS:
@@ -127,14 +128,15 @@ def test_memoized_disagreement_mask_equals_the_rule(raw: list[tuple[Any, ...]]) 
             if j.verdict is not None
         )
     )
-    assert importing._reasons_of(judgments) == direct
-    assert importing._reasons_of(judgments) == direct  # and again, from the memo
+    pattern = prepared.reasons_pattern(judgments, importing._LOW_MARGIN)
+    assert importing._pattern_mask(pattern) == direct
+    assert importing._pattern_mask(pattern) == direct  # and again, from the memo
 
 
 def test_slices_json_equals_canonical_json() -> None:
     for slices in ({}, {"b": "1", "a": "2"}, {"a": "2", "b": "1"}, {"ü": "é"}):
-        assert importing._slices_json(slices) == canonical_json(slices)
-        assert importing._slices_json(slices) == canonical_json(slices)
+        assert prepared.slices_json(slices) == canonical_json(slices)
+        assert prepared.slices_json(slices) == canonical_json(slices)
 
 
 # ------------------------------------------------------------------------------ export JSON
@@ -174,7 +176,7 @@ def test_document_writer_puts_each_record_on_one_canonical_line(
     assert json.loads(text) == document
     # The layout: exactly json.dumps(indent=2) around the records, whose elements are one
     # line each of the canonical JSON the .records.jsonl file holds.
-    lines = [record_line(r) for r in records]
+    lines = [canonical_json(r) for r in records]
     marks = [f"\0record {n}\0" for n in range(len(records))]  # not drawn by chance
     skeleton = json.dumps(
         head | {"records": marks},

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QStandardPaths, Qt, QThreadPool
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
 from reviewdesk.domain.progress import run_to_completion
@@ -25,6 +25,7 @@ from reviewdesk.services.project import create_project
 from reviewdesk.services.queue import build_queue
 from reviewdesk.ui import crash, tasks, theme
 from reviewdesk.ui.main_window import MainWindow, Mode
+from reviewdesk.ui.review.review_controller import PREFETCH_DEPTH
 from tests.conftest import native_item, write_jsonl
 
 #: Offscreen rendering only warns that it cannot propagate size hints to a window manager.
@@ -211,3 +212,27 @@ def showcase_records(n: int = 12) -> list[dict[str, Any]]:
             )
         )
     return records
+
+
+def settled_review(qtbot: Any, window: MainWindow) -> None:
+    """Wait until the review window shows a pair with nothing in flight: the prefetch filled,
+    no fetch or task pending, the next pair prepared."""
+    controller, view = window.controller, window.review_view
+    assert controller is not None
+    assert view is not None
+    qtbot.waitUntil(
+        lambda: (
+            controller.state == "showing"
+            and len(controller.ready) >= min(PREFETCH_DEPTH, 1)
+            and not controller._fetching
+            and tasks.pending_tasks() == 0
+            and not view._prepare_timer.isActive()
+        ),
+        timeout=10_000,
+    )
+
+
+def screen_image(window: MainWindow) -> QImage:
+    """What the screen shows of ``window`` (its real pixels, not a fresh ``grab``)."""
+    QApplication.processEvents()
+    return QGuiApplication.primaryScreen().grabWindow(window.winId()).toImage()

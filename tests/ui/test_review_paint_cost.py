@@ -12,45 +12,31 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QGuiApplication, QImage, QPaintEvent
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QScrollBar, QSplitter, QWidget
 
 from reviewdesk.domain.model import Pair, Slot
-from reviewdesk.ui import tasks, theme
+from reviewdesk.ui import theme
 from reviewdesk.ui.main_window import MainWindow
 from reviewdesk.ui.review import markdown_view
 from reviewdesk.ui.review.markdown_view import InertMarkdownView
 from reviewdesk.ui.review.panels import TextPanel
 from reviewdesk.ui.review.review_chrome import ReviewFooter, ReviewHeader
-from reviewdesk.ui.review.review_controller import PREFETCH_DEPTH
 from reviewdesk.ui.review.review_view import PROMPT_SHRINK_AFTER, ReviewView
 from reviewdesk.ui.widgets import OpaqueStyledWidget
-from tests.ui.support import build_project, judged, open_for_review, send_key, showcase_records
+from tests.ui.support import (
+    build_project,
+    judged,
+    open_for_review,
+    screen_image,
+    send_key,
+    settled_review,
+    showcase_records,
+)
 
 LONG_ANSWER = "\n\n".join(
     f"Step {k}: check the deploy log, then the latency panel, then roll back." for k in range(40)
 )
-
-
-def _screen(window: MainWindow) -> QImage:
-    QApplication.processEvents()
-    return QGuiApplication.primaryScreen().grabWindow(window.winId()).toImage()
-
-
-def _settled(qtbot: Any, window: MainWindow) -> None:
-    controller, view = window.controller, window.review_view
-    assert controller is not None
-    assert view is not None
-    qtbot.waitUntil(
-        lambda: (
-            controller.state == "showing"
-            and len(controller.ready) >= min(PREFETCH_DEPTH, 1)
-            and not controller._fetching
-            and tasks.pending_tasks() == 0
-            and not view._prepare_timer.isActive()
-        ),
-        timeout=10_000,
-    )
 
 
 class _Events(QObject):
@@ -94,7 +80,7 @@ def test_next_pair_repaints_only_texts_scroll_bars_and_changed_labels(
     try:
         checked = 0
         for _ in range(4):
-            _settled(qtbot, window)
+            settled_review(qtbot, window)
             before, sizes = window.controller.pair, view.splitter.sizes()  # type: ignore[union-attr]
             events.painted.clear()
             events.laid_out.clear()
@@ -148,23 +134,23 @@ def test_opaque_scroll_bars_and_bars_paint_what_the_see_through_ones_did(
     records = [judged(f"bar-{n}", text_a=LONG_ANSWER, text_b=LONG_ANSWER) for n in range(3)]
     path = build_project(tmp_path, records, overlap=1)
     open_for_review(qtbot, window, path, "rev-bars")
-    _settled(qtbot, window)
+    settled_review(qtbot, window)
     assert window.review_view is not None
     window.review_view._tick.stop()  # the dwell time label would change between two grabs
     for name in ("dark", "light"):
         theme.manager().apply(name)
-        _settled(qtbot, window)
+        settled_review(qtbot, window)
         widgets = _opaque_widgets(window)
         assert widgets
         assert all(w.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent) for w in widgets)
         window.repaint()
-        opaque = _screen(window)
+        opaque = screen_image(window)
         with monkeypatch.context() as patch:
             _see_through(patch)
             for widget in widgets:
                 widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
             window.repaint()
-            plain = _screen(window)
+            plain = screen_image(window)
             for widget in widgets:
                 widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         assert opaque == plain, name
@@ -204,7 +190,7 @@ def test_resized_panels_still_show_the_render_made_ahead(
     open_for_review(qtbot, window, path, "rev-resize")
     view = window.review_view
     assert view is not None
-    _settled(qtbot, window)
+    settled_review(qtbot, window)
     view._tick.stop()  # the dwell time label would change between two screen grabs
     # short, tall (the prompt panel grows), then short ones until it shrinks again
     lines = [1, 6] + [1] * PROMPT_SHRINK_AFTER
@@ -218,10 +204,10 @@ def test_resized_panels_still_show_the_render_made_ahead(
         sizes = view.splitter.sizes()
         first_paints.clear()
         view._on_pair_shown(pair)
-        shown = _screen(window)
+        shown = screen_image(window)
         if view.splitter.sizes() != sizes:
             changes += 1
             assert first_paints == [True, True, True], first_paints  # copies, not text layout
         window.repaint()
-        assert _screen(window) == shown  # the copies are what a plain repaint draws
+        assert screen_image(window) == shown  # the copies are what a plain repaint draws
     assert changes == 2  # it grew once and shrank once

@@ -13,38 +13,22 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 import reviewdesk.ui.review.review_controller as review_controller
 from reviewdesk.domain.model import Pair, Slot
-from reviewdesk.ui import tasks
 from reviewdesk.ui.main_window import MainWindow
 from reviewdesk.ui.review.markdown_view import InertDocument, InertMarkdownView
-from reviewdesk.ui.review.review_controller import CHECKPOINT_EVERY, PREFETCH_DEPTH
+from reviewdesk.ui.review.review_controller import CHECKPOINT_EVERY
 from reviewdesk.ui.review.review_view import PROMPT_SHRINK_AFTER
-from tests.ui.support import build_project, open_for_review, send_key, showcase_records
-
-
-def _settled(qtbot: Any, window: MainWindow) -> None:
-    controller, view = window.controller, window.review_view
-    assert controller is not None
-    assert view is not None
-    qtbot.waitUntil(
-        lambda: (
-            controller.state == "showing"
-            and len(controller.ready) >= min(PREFETCH_DEPTH, 1)
-            and not controller._fetching
-            and tasks.pending_tasks() == 0
-            and not view._prepare_timer.isActive()
-        ),
-        timeout=10_000,
-    )
-
-
-def _screen(window: MainWindow) -> QImage:
-    QApplication.processEvents()
-    return QGuiApplication.primaryScreen().grabWindow(window.winId()).toImage()
+from tests.ui.support import (
+    build_project,
+    open_for_review,
+    screen_image,
+    send_key,
+    settled_review,
+    showcase_records,
+)
 
 
 def test_next_pair_is_a_flip_painted_exactly_as_a_repaint_would(
@@ -65,16 +49,16 @@ def test_next_pair_is_a_flip_painted_exactly_as_a_repaint_would(
     assert view is not None
     panels = (view.prompt_panel, view.left_panel, view.right_panel)
     for _ in range(4):
-        _settled(qtbot, window)
+        settled_review(qtbot, window)
         staged = [panel._back() for panel in panels]
         assert all(view_._rendered is not None for view_ in staged), "not rendered ahead"
         before = window.controller.pair  # type: ignore[union-attr]
         send_key(window, "1")
         qtbot.waitUntil(lambda b=before: window.controller.pair is not b, timeout=10_000)  # type: ignore[union-attr]
-        shown = _screen(window)
+        shown = screen_image(window)
         assert [panel.view for panel in panels] == staged  # flipped in, not laid out again
         window.repaint()
-        assert _screen(window) == shown  # the prerendered picture is what a repaint draws
+        assert screen_image(window) == shown  # the prerendered picture is what a repaint draws
     assert copies.count(True) >= 9, copies  # the first paints were copies of the renders
 
 
@@ -83,10 +67,10 @@ def test_shown_documents_are_released(qtbot: Any, window: MainWindow, tmp_path: 
     open_for_review(qtbot, window, path, "rev-memory")
     counts = []
     for n in range(24):
-        _settled(qtbot, window)
+        settled_review(qtbot, window)
         send_key(window, "2")
         if n % 8 == 7:
-            _settled(qtbot, window)
+            settled_review(qtbot, window)
             gc.collect()
             counts.append(sum(isinstance(o, InertDocument) for o in gc.get_objects()))
     # bounded by the panels' views and the prepared pairs, not by the pairs seen so far (each
@@ -134,7 +118,7 @@ def test_controller_checkpoints_while_the_reviewer_reads(
     path = build_project(tmp_path, showcase_records(CHECKPOINT_EVERY + 6), overlap=1)
     open_for_review(qtbot, window, path, "rev-wal")
     for _ in range(CHECKPOINT_EVERY + 2):
-        _settled(qtbot, window)
+        settled_review(qtbot, window)
         send_key(window, "3")
-    _settled(qtbot, window)
+    settled_review(qtbot, window)
     assert len(calls) == 1

@@ -231,33 +231,25 @@ def judgment_fields_digest(
     SHA-256 over the ``repr`` of the fields (``domain.hashing.fields_sha256``); strings must be
     plain ``str`` (an enum's repr differs from its value's).
     """
-    if rationale is not None:  # a rationale makes a judgment (nearly) unique: hash it
-        return fields_sha256(
-            "judgment/v1",
+    # A rationale makes a judgment (nearly) unique: hashed, not memoized. Otherwise the memo key
+    # must tell apart what ``repr`` tells apart: 1 from 1.0 and True (the type) and 0.0 from
+    # -0.0 (equal, so zeros go in as their repr).
+    key = None
+    digest = None
+    if rationale is None:
+        key = (
             kind,
             verdict,
-            probability_b,
-            score_a,
-            score_b,
             refusal_a,
             refusal_b,
-            rationale,
+            probability_b if probability_b else repr(probability_b),
+            score_a if score_a else repr(score_a),
+            score_b if score_b else repr(score_b),
+            probability_b.__class__,
+            score_a.__class__,
+            score_b.__class__,
         )
-    # The memo key must tell apart what ``repr`` tells apart: 1 from 1.0 and True (the type)
-    # and 0.0 from -0.0 (equal, so zeros go in as their repr).
-    key = (
-        kind,
-        verdict,
-        refusal_a,
-        refusal_b,
-        probability_b if probability_b else repr(probability_b),
-        score_a if score_a else repr(score_a),
-        score_b if score_b else repr(score_b),
-        probability_b.__class__,
-        score_a.__class__,
-        score_b.__class__,
-    )
-    digest = _JUDGMENT_DIGESTS.get(key)
+        digest = _JUDGMENT_DIGESTS.get(key)
     if digest is None:
         digest = fields_sha256(
             "judgment/v1",
@@ -268,11 +260,12 @@ def judgment_fields_digest(
             score_b,
             refusal_a,
             refusal_b,
-            None,
+            rationale,
         )
-        if len(_JUDGMENT_DIGESTS) >= _MEMO_LIMIT:
-            _JUDGMENT_DIGESTS.clear()
-        _JUDGMENT_DIGESTS[key] = digest
+        if key is not None:
+            if len(_JUDGMENT_DIGESTS) >= _MEMO_LIMIT:
+                _JUDGMENT_DIGESTS.clear()
+            _JUDGMENT_DIGESTS[key] = digest
     return digest
 
 

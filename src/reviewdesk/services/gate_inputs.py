@@ -1385,16 +1385,16 @@ def dumps_document(document: dict[str, Any], record_lines: Sequence[str] | None 
     """The document's file text: sorted keys, UTF-8 kept, shortest floats, no NaN.
 
     The top level and ``config``/``snapshot`` are indented by two spaces; each element of
-    ``records`` is one line of canonical JSON (:func:`record_line`, the same text as its line
-    in the ``.records.jsonl`` file beside it). One line per record keeps a document of ten
-    thousand monitor records readable and diffable (``grep`` finds a record with its fields),
+    ``records`` is one line of canonical JSON (``domain.hashing.canonical_json``, the same text
+    as its line in the ``.records.jsonl`` file beside it). One line per record keeps a document of
+    ten thousand monitor records readable and diffable (``grep`` finds a record with its fields),
     and lets the standard library's C encoder write it: with ``indent`` it falls back to its
     pure-Python encoder, which took seconds. ``record_lines``, when given, are the records
     already encoded (the export writes them to the JSONL file too).
     """
     records = document.get("records")
     if record_lines is None and isinstance(records, list | tuple):
-        record_lines = [record_line(r) for r in records]
+        record_lines = [canonical_json(r) for r in records]
     parts = []
     for key in sorted(document):
         if key == "records" and record_lines is not None:
@@ -1411,8 +1411,6 @@ _encode_str = json.encoder.encode_basestring  # ensure_ascii=False (the C versio
 _indented = json.JSONEncoder(
     sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
 ).encode  # the small parts only (config, snapshot): the records take the C encoder below
-record_line = canonical_json
-"""A record's line: its canonical JSON (sorted keys, no whitespace, no NaN), C-encoded."""
 
 
 CSV_COLUMNS = (
@@ -1452,7 +1450,7 @@ def _write_csv(sink: HashingWriter, records: Sequence[dict[str, Any]]) -> None:
         for col in CSV_COLUMNS:
             value = r[col]
             if col in ("slice", "extras"):
-                value = record_line(value)
+                value = canonical_json(value)
             row.append(value)
         rows.append(row)
     write_rows(sink, CSV_COLUMNS, rows)
@@ -1513,7 +1511,7 @@ def export_gate_inputs(
     try:
         yield Progress(0, 3, f"Writing {path.name}")
         records = result.document["records"]
-        encoded = [record_line(r) for r in records]
+        encoded = [canonical_json(r) for r in records]
         doc = files.open(path.name)
         doc.write(dumps_document(result.document, encoded))
         doc.rows = len(result.records)

@@ -30,15 +30,12 @@ from reviewdesk.domain.model import ItemRecord, JudgmentRecord, Order, Slot, Ver
 from reviewdesk.domain.progress import CancelToken, Job, Progress
 from reviewdesk.io.formats import Format, ReadOptions, RecordReader, open_reader
 from reviewdesk.io.parallel import ChildChunks
-from reviewdesk.io.prepared import _JUDGMENT_DIGESTS as _JUDGMENT_DIGESTS
 from reviewdesk.io.prepared import (
     MAX_LISTED,
     Batch,
     Chunk,
     Pattern,
     prepared_chunks,
-    reasons_pattern,
-    slices_json,
 )
 from reviewdesk.io.prepared import item_fields_digest as item_fields_digest
 from reviewdesk.io.prepared import judgment_fields_digest as judgment_fields_digest
@@ -677,14 +674,6 @@ def _pattern_mask(pattern: Pattern) -> int:
             _REASONS.clear()
         _REASONS[pattern] = mask
     return mask
-
-
-def _reasons_of(judgments: Sequence[JudgmentRecord]) -> int:
-    """The disagreement mask of an item with these judgments (as the import computes it)."""
-    return _pattern_mask(reasons_pattern(judgments, _LOW_MARGIN))
-
-
-_slices_json = slices_json  # the name the fast-path tests use
 
 
 class _InProcessChunks:
