@@ -35,6 +35,7 @@ from reviewdesk.queueing.disagreement import JudgeVerdict, disagreement_reasons,
 from reviewdesk.services import importing
 from reviewdesk.services.gate_inputs import dumps_document
 from reviewdesk.stats import homogenization
+from reviewdesk.stats.resampling import PRODUCT_BLOCK_CELLS, multiplicities, multiplicity_products
 
 # ------------------------------------------------------------------------------ import records
 
@@ -235,6 +236,26 @@ def test_shared_bootstrap_single_product_equals_one_product_per_request() -> Non
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
 
 
+@given(
+    n=st.sampled_from([1, 2, 7, 450, PRODUCT_BLOCK_CELLS - 1, PRODUCT_BLOCK_CELLS + 3]),
+    rows=st.integers(1, 300),
+    k=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=25, deadline=None)
+def test_block_products_equal_the_one_shot_product(n: int, rows: int, k: int, seed: int) -> None:
+    """``multiplicity_products`` (blocks of rows) = ``multiplicities(...) @ features``; a block
+    may be a single row (n above the block size) or the whole matrix."""
+    rng = np.random.default_rng(seed)
+    rows = min(rows, max(1, 2_000_000 // n))
+    indices = rng.integers(0, n, size=(rows, n))
+    features = rng.normal(size=(n, k)) * 100
+    one_shot = multiplicities(indices, n) @ features
+    blocks = multiplicity_products(indices, n, features)
+    assert blocks.shape == (rows, k)
+    np.testing.assert_allclose(blocks, one_shot, rtol=1e-12, atol=1e-9)
+
+
 def _run_one_product_per_request(self: Any) -> None:
     """The previous implementation of ``SharedBootstrap.run`` (one product per request)."""
     k = len(self.requests)
@@ -244,9 +265,7 @@ def _run_one_product_per_request(self: Any) -> None:
     while active:
         need = max(self.n_boot - valid_n[r] for r in active)
         rows = min(rows_per_chunk, need)
-        weights = homogenization.multiplicities(
-            self.rng.integers(0, self.n, size=(rows, self.n)), self.n
-        )
+        weights = multiplicities(self.rng.integers(0, self.n, size=(rows, self.n)), self.n)
         for r in sorted(active):
             padded, statistic = self.requests[r]
             ok, out = statistic(weights @ padded)

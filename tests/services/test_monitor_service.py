@@ -107,6 +107,7 @@ def test_gate_inputs_carry_the_monitor_and_fail_closed(drift_project: Path) -> N
     with open_project(drift_project) as project:
         result = run_to_completion(build_gate_inputs(project, n_boot=200))
     doc = result.document
+    assert doc["config"]["monitor_bootstrap"] == {"B": 200, "unit": "item"}  # the export's B
     assert doc["config"]["monitor_baseline_version"].startswith("mb-")
     assert doc["config"]["feature_standardization_version"].startswith("fs-")
     records = doc["records"]
@@ -129,6 +130,26 @@ def test_gate_inputs_carry_the_monitor_and_fail_closed(drift_project: Path) -> N
     assert not alarm_gate.passed
     assert not cwr_gate.passed  # quarantined evidence fails closed
     assert "quarantined" in cwr_gate.checks[0].reason
+
+
+def test_exports_bootstrap_the_windows_with_their_own_b(
+    drift_project: Path, report: svc.MonitorReport
+) -> None:
+    """§7.2: windows use B = 1000 on dashboards, the export's B (2000) in exports."""
+    assert report.config["monitor_bootstrap"]["B"] == 1000
+    with open_project(drift_project) as project:
+        exported = svc.monitor_gate_inputs(project, n_boot=300)
+        again = svc.monitor_gate_inputs(project, n_boot=300)
+        stored = svc.monitor_gate_inputs(project)
+    assert exported.config["monitor_bootstrap"]["B"] == 300
+    assert stored.config["monitor_bootstrap"]["B"] == 1000
+    assert [r.to_dict() for r in stored.records] == [r.to_dict() for r in report.records]
+    assert [r.to_dict() for r in again.records] == [r.to_dict() for r in exported.records]
+
+    def intervals(records: tuple[object, ...]) -> list[object]:
+        return [(r.ci_low, r.ci_high) for r in records if r.ci_low is not None]  # type: ignore[attr-defined]
+
+    assert intervals(exported.records) != intervals(report.records)
 
 
 def test_manual_actions_are_logged_and_honoured(drift_project: Path, tmp_path: Path) -> None:

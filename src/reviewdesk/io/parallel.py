@@ -38,9 +38,10 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import traceback
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
@@ -117,7 +118,7 @@ class ChildChunks:
             daemon=True,  # if the parent exits without closing us, multiprocessing stops us
         )
         try:
-            with _main_module_hidden():
+            with starting_child():
                 self._process.start()
             self._pid = self._process.pid
         except BaseException:
@@ -239,24 +240,46 @@ def _create_slots(slot_bytes: int = SLOT_BYTES) -> list[SharedMemory]:
     return slots
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+_STARTING = threading.Lock()
+
+
 @contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Start the child without re-running the parent's main module in it.
+def starting_child(env: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Start a ``spawn`` child inside this block: without the parent's main module, with ``env``.
 
     ``spawn`` normally imports the parent's ``__main__`` in the child, as ``__mp_main__``, so that
     objects defined there unpickle. The child needs nothing from it (its target and arguments
     are reviewdesk's), and importing it would load Qt into the child of the ``reviewdesk-gui``
     script, and run a caller's unguarded script again (which then fails, starting its own child
     during bootstrap). ``spawn`` reads the main module's name and path from ``sys.modules`` only
-    while it starts the process, so a bare stand-in is put there for that moment.
+    while it starts the process, so a bare stand-in is put there for that moment. ``env`` is
+    added to ``os.environ`` for the same moment (the child inherits it; this process has read
+    it long before). A lock keeps two threads starting children from restoring each other's
+    stand-ins.
     """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
+    with _STARTING:
+        main = sys.modules.get("__main__")
+        saved = {key: os.environ.get(key) for key in env or {}}
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        os.environ.update(env or {})
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def _child_main(

@@ -1278,10 +1278,12 @@ def build_gate_inputs(
 ) -> Job[GateInputs]:
     """Compute the gate-inputs document and the ids of the items it used (one read snapshot).
 
-    ``monitor`` adds the homogenization monitor's records and applies its quarantine (§7.6).
-    A caller that has just read the project (``read_analysis_data``) or run the monitor with
-    the project's settings and seed (``refresh_monitor``; see ``MonitorReport.gate_inputs``)
-    passes them as ``analysis``/``monitor_inputs`` instead of having them computed again.
+    ``monitor`` adds the homogenization monitor's records and applies its quarantine (§7.6),
+    its windows bootstrapped with this document's ``n_boot`` (§7.2: 2000 in exports). A caller
+    that has just read the project (``read_analysis_data``) or run the monitor with the
+    project's settings and seed (``refresh_monitor``; see ``MonitorReport.gate_inputs``) passes
+    them as ``analysis``/``monitor_inputs`` instead of having them computed again (the
+    dashboards do, at the monitor's own B: what they show is not an export).
     """
     if metrics is not None:
         unknown = sorted(set(metrics) - set(METRICS))
@@ -1308,7 +1310,7 @@ def build_gate_inputs(
     if monitor:
         yield Progress(0, None, "Homogenization monitor")
         mon = monitor_inputs or monitor_service.monitor_gate_inputs(
-            project, seed=config_seed, cancel=cancel
+            project, seed=config_seed, n_boot=n_boot, cancel=cancel
         )
         data = _without_quarantined(data, mon.quarantine.label_ids)
     ctx = _Context(

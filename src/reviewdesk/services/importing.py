@@ -29,7 +29,7 @@ from reviewdesk.domain.errors import InvalidInputError, Problem, UserError
 from reviewdesk.domain.model import ItemRecord, JudgmentRecord, Order, Slot, Verdict
 from reviewdesk.domain.progress import CancelToken, Job, Progress
 from reviewdesk.io.formats import Format, ReadOptions, RecordReader, open_reader
-from reviewdesk.io.parallel import ChildChunks
+from reviewdesk.io.parallel import ChildChunks, usable_cores
 from reviewdesk.io.prepared import (
     MAX_LISTED,
     Batch,
@@ -707,11 +707,7 @@ def _read_in_child(total_bytes: int, workers: int | None) -> bool:
             workers = int(raw)
     if workers is not None:
         return workers >= 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return total_bytes >= PARALLEL_MIN_BYTES and cores >= 2
+    return total_bytes >= PARALLEL_MIN_BYTES and usable_cores() >= 2
 
 
 def import_file(

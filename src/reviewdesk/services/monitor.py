@@ -43,6 +43,7 @@ from reviewdesk.domain.clock import to_iso
 from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.progress import CancelToken, Job, Progress, run_to_completion
 from reviewdesk.services import paths
+from reviewdesk.services.monitor_parallel import parallel_windows
 from reviewdesk.services.project import Project
 from reviewdesk.stats.homogenization import PANEL_CODES, PANEL_CONTROL_POSITIVE
 from reviewdesk.stats.monitor import (
@@ -619,8 +620,8 @@ class MonitorReport:
         )
 
     def gate_inputs(self) -> MonitorGateInputs:
-        """What :func:`monitor_gate_inputs` returns for the same project, settings and seed
-        (both run the alarm windows the same way), without running the monitor again."""
+        """What :func:`monitor_gate_inputs` returns for the same project, settings, seed and
+        B (both run the alarm windows the same way), without running the monitor again."""
         return MonitorGateInputs(self.records, self.quarantine, self.config)
 
     def to_json(self) -> dict[str, Any]:
@@ -646,7 +647,7 @@ def _config_fields(settings: MonitorSettings, alarm: MonitorRun) -> dict[str, An
         },
         "monitor_baseline": {p: r.baseline.to_dict() for p, r in sorted(alarm.populations.items())},
         "monitor_baseline_frozen": bool(settings.frozen.get(alarm.spec.describe())),
-        "monitor_bootstrap": {"B": settings.n_boot, "unit": "item"},
+        "monitor_bootstrap": {"B": alarm.config.n_boot, "unit": "item"},
         "quarantine_overrides": [dict(x) for x in settings.lifted],
         "alarm_acknowledgements": [dict(a) for a in settings.acknowledged],
     }
@@ -680,6 +681,7 @@ def refresh_monitor(
         standardization=settings.frozen_standardization(),
         cache=cache,
         cancel=cancel,
+        runner=parallel_windows,
     )
     alarm = yield from _relabel(alarm_job, "Alarm windows")
     dash_spec = settings.dashboard_windows
@@ -691,6 +693,7 @@ def refresh_monitor(
         standardization=alarm.standardization,
         cache=cache,
         cancel=cancel,
+        runner=parallel_windows,
     )
     dashboard = yield from _relabel(dash_job, "Dashboard windows")
     quarantine = compute_quarantine(alarm, loaded.data)
@@ -736,11 +739,22 @@ class MonitorGateInputs:
 
 
 def monitor_gate_inputs(
-    project: Project, *, seed: int | None = None, cancel: CancelToken | None = None
+    project: Project,
+    *,
+    seed: int | None = None,
+    n_boot: int | None = None,
+    cancel: CancelToken | None = None,
 ) -> MonitorGateInputs:
-    """The monitor's part of the gate-inputs export (runs the alarm windows only)."""
+    """The monitor's part of the gate-inputs export (runs the alarm windows only).
+
+    ``n_boot`` is the export's B: §7.2 bootstraps the windows with B = 1000 for dashboards and
+    2000 in exports, so an export passes its own B (without it, the stored monitor setting).
+    """
     settings = monitor_settings(project)
     seed = project.settings().seed if seed is None else seed
+    config = settings.config(seed)
+    if n_boot is not None:
+        config = replace(config, n_boot=n_boot)
     loaded = load_monitor_data(project)
     spec = settings.alarm_windows
     cache = _Tracking(project_cache(project))
@@ -748,11 +762,12 @@ def monitor_gate_inputs(
         run_monitor(
             loaded.data,
             spec,
-            settings.config(seed),
+            config,
             frozen=settings.frozen.get(spec.describe()),
             standardization=settings.frozen_standardization(),
             cache=cache,
             cancel=cancel,
+            runner=parallel_windows,
         )
     )
     if any(encode_cache_entry(cache.base.get(k)) is not None for k in cache.added):
@@ -806,7 +821,14 @@ def freeze_baseline(
     config = base_settings.config(seed)
     cache = project_cache(project)
     alarm = run_to_completion(
-        run_monitor(loaded.data, settings.alarm_windows, config, cache=cache, cancel=cancel)
+        run_monitor(
+            loaded.data,
+            settings.alarm_windows,
+            config,
+            cache=cache,
+            cancel=cancel,
+            runner=parallel_windows,
+        )
     )
     human = alarm.populations.get(HUMAN)
     if human is None or human.baseline.status != "ok" or alarm.standardization is None:
@@ -822,6 +844,7 @@ def freeze_baseline(
             standardization=alarm.standardization,
             cache=cache,
             cancel=cancel,
+            runner=parallel_windows,
         )
     )
     frozen: dict[str, dict[str, list[str]]] = {}

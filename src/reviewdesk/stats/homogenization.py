@@ -59,7 +59,7 @@ from reviewdesk.stats.proportions import wilson_bounds
 from reviewdesk.stats.resampling import (
     DEFAULT_MAX_CELLS,
     Statistic,
-    multiplicities,
+    multiplicity_products,
     resample_sums,
 )
 
@@ -386,8 +386,8 @@ class SharedBootstrap:
                 self.cancel.check()
             need = max(self.n_boot - valid_n[r] for r in active)
             rows = min(rows_per_chunk, need)
-            weights = multiplicities(self.rng.integers(0, self.n, size=(rows, self.n)), self.n)
-            sums = weights @ stacked
+            indices = self.rng.integers(0, self.n, size=(rows, self.n))
+            sums = multiplicity_products(indices, self.n, stacked)
             for r in sorted(active):
                 _, statistic = self.requests[r]
                 ok, out = statistic(sums[:, bounds[r] : bounds[r + 1]])

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -653,7 +653,7 @@ def _test_retest(table: LabelTable, items: ItemTable) -> FloatArray:
 
 
 @dataclass(frozen=True)
-class _Eval:
+class WindowEval:
     """One window's statistics and threshold-rule outcomes, before CUSUM and composite.
 
     Depends only on the window's labels, the baseline and the configuration, so it is cached by
@@ -713,7 +713,7 @@ def encode_cache_entry(value: Any) -> dict[str, Any] | None:
     gates``) reuses what the last dashboard refresh computed. Plain data only, never pickle:
     a project's cache must not be able to run code.
     """
-    if not isinstance(value, _Eval):
+    if not isinstance(value, WindowEval):
         return None
     out: dict[str, Any] = {"format": CACHE_FORMAT}
     for name in value.__dataclass_fields__:
@@ -745,7 +745,7 @@ def decode_cache_entry(data: Mapping[str, Any]) -> Any:
     if data.get("format") != CACHE_FORMAT:
         return None
     kwargs: dict[str, Any] = {}
-    for name in _Eval.__dataclass_fields__:
+    for name in WindowEval.__dataclass_fields__:
         item = data[name]
         if name in _STATS:
             kwargs[name] = _stat_in(item)
@@ -767,7 +767,7 @@ def decode_cache_entry(data: Mapping[str, Any]) -> Any:
             }
         else:
             kwargs[name] = item
-    return _Eval(**kwargs)
+    return WindowEval(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -831,6 +831,83 @@ def _config_digest(config: MonitorConfig) -> str:
     return _digest(body)
 
 
+def _window_core(
+    population: str,
+    table: LabelTable,
+    labels: IntArray,
+    window: Window,
+    ctx: ItemContext,
+    config: MonitorConfig,
+    cancel: CancelToken | None,
+) -> Core:
+    """A window's core statistics, bootstrapped with the window's own seed (order-free)."""
+    rng = np.random.default_rng(_window_seed(config, population, window.id, "core"))
+    return compute_core(
+        table.subset(labels),
+        ctx,
+        config.minimums,
+        n_boot=config.n_boot,
+        rng=rng,
+        with_judges=population == HUMAN,
+        cancel=cancel,
+    )
+
+
+@dataclass(frozen=True)
+class WindowTask:
+    """The uncached windows of one population and all they depend on.
+
+    Plain data (arrays and frozen dataclasses) that pickles, so a second process can compute
+    some of the windows: each window's result depends only on its own labels, the baseline and
+    the configuration (its bootstrap has its own seed), never on the other windows or the order.
+    """
+
+    population: str
+    table: LabelTable
+    ctx: ItemContext
+    config: MonitorConfig
+    base: _BaselineStats | None
+    windows: tuple[Window, ...]
+    labels: tuple[IntArray, ...]  # per window: indices into ``table``
+    after: tuple[bool, ...]  # per window: after the baseline
+    retest: tuple[FloatArray | None, ...]  # per window: test-retest flags (humans only)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def evaluate(self, j: int, cancel: CancelToken | None = None) -> WindowEval:
+        """The ``j``-th window's statistics and threshold-rule outcomes."""
+        window = self.windows[j]
+        core = _window_core(
+            self.population, self.table, self.labels[j], window, self.ctx, self.config, cancel
+        )
+        return _evaluate(
+            self.population,
+            window,
+            core,
+            self.base,
+            self.ctx,
+            self.config,
+            self.after[j],
+            self.retest[j],
+        )
+
+
+WindowRunner = Callable[[WindowTask, CancelToken | None], Job[list[WindowEval]]]
+"""Computes every window of a task; yields ``Progress`` over the task, returns them in order."""
+
+
+def run_windows(task: WindowTask, cancel: CancelToken | None = None) -> Job[list[WindowEval]]:
+    """The windows of ``task`` one after the other, in this process."""
+    out: list[WindowEval] = []
+    for j in range(len(task)):
+        if cancel is not None:
+            cancel.check()
+        out.append(task.evaluate(j, cancel))
+        yield Progress(j + 1, len(task), f"Monitor: {task.population}, window {task.windows[j].id}")
+    return out
+
+
 def run_monitor(
     data: MonitorInput,
     spec: WindowSpec,
@@ -840,6 +917,7 @@ def run_monitor(
     standardization: FeatureStandardization | None = None,
     cache: MutableMapping[str, Any] | None = None,
     cancel: CancelToken | None = None,
+    runner: WindowRunner | None = None,
 ) -> Job[MonitorRun]:
     """Run the monitor over the windows of ``spec``; yields progress, returns the run.
 
@@ -849,6 +927,8 @@ def run_monitor(
     items of the human baseline windows (§7.1). ``cache`` (any mutable mapping the caller keeps
     between refreshes) holds per-window results keyed by a digest of everything they depend on,
     so a refresh after new labels recomputes only the windows whose labels changed.
+    ``runner`` computes a population's uncached windows (:func:`run_windows`, in this process,
+    unless the caller spreads them over processes: every window is independent of the others).
     """
     config = config or MonitorConfig()
     mins = config.minimums
@@ -938,16 +1018,8 @@ def run_monitor(
         chosen, info = baselines[pop.name]
 
         def core_of(k: int, pop: _Population = pop, ctx: ItemContext = ctx) -> Core:
-            rng = np.random.default_rng(_window_seed(config, pop.name, windows[k].id, "core"))
-            return compute_core(
-                pop.table.subset(pop.window_labels[k]),
-                ctx,
-                mins,
-                n_boot=config.n_boot,
-                rng=rng,
-                with_judges=pop.with_judges,
-                cancel=cancel,
-            )
+            labels = pop.window_labels[k]
+            return _window_core(pop.name, pop.table, labels, windows[k], ctx, config, cancel)
 
         base: _BaselineStats | None = None
         base_key = "none"
@@ -982,10 +1054,9 @@ def run_monitor(
                 if cache is not None:
                     cache[base_key] = base
         last_base = max(chosen) if chosen else None
-        evals: list[_Eval] = []
+        keys: list[str] = []
+        found: list[WindowEval | None] = []
         for k, idx in enumerate(pop.window_labels):
-            if cancel is not None:
-                cancel.check()
             after = last_base is not None and k > last_base
             key = _digest(
                 "window",
@@ -998,25 +1069,41 @@ def run_monitor(
                 after,
                 None if retest is None or pop.name != HUMAN else _digest(retest[idx]),
             )
+            keys.append(key)
             cached_eval = None if cache is None else cache.get(key)
-            if isinstance(cached_eval, _Eval):
-                ev = cached_eval
-            else:
-                ev = _evaluate(
-                    pop.name,
-                    windows[k],
-                    core_of(k),
-                    base,
-                    ctx,
-                    config,
-                    after,
-                    retest[idx] if pop.name == HUMAN else None,
-                )
+            found.append(cached_eval if isinstance(cached_eval, WindowEval) else None)
+        missing = [k for k, ev in enumerate(found) if ev is None]
+        done += len(found) - len(missing)
+        if missing:
+            task = WindowTask(
+                population=pop.name,
+                table=pop.table,
+                ctx=ctx,
+                config=config,
+                base=base,
+                windows=tuple(windows[k] for k in missing),
+                labels=tuple(pop.window_labels[k] for k in missing),
+                after=tuple(last_base is not None and k > last_base for k in missing),
+                retest=tuple(
+                    retest[pop.window_labels[k]] if pop.name == HUMAN else None for k in missing
+                ),
+            )
+            job = (runner or run_windows)(task, cancel)
+            try:
+                while True:
+                    step = next(job)
+                    yield Progress(done + step.done, total, step.label)
+            except StopIteration as stop:
+                computed: list[WindowEval] = stop.value
+            if len(computed) != len(missing):
+                raise RuntimeError("the window runner returned the wrong number of windows")
+            for k, ev in zip(missing, computed, strict=True):
+                found[k] = ev
                 if cache is not None:
-                    cache[key] = ev
-            evals.append(ev)
-            done += 1
-            yield Progress(done, total, f"Monitor: {pop.name}, window {windows[k].id}")
+                    cache[keys[k]] = ev
+            done += len(missing)
+        yield Progress(done, total, f"Monitor: {pop.name}")
+        evals = [ev for ev in found if ev is not None]
         results = _sequence(pop.name, windows, evals, chosen, base, config, spec)
         if pop.name == HUMAN and base is not None and chosen is not None:
             results = _attribute(pop, results, chosen, ctx, config)
@@ -1083,7 +1170,7 @@ def _evaluate(
     config: MonitorConfig,
     after: bool,
     retest: FloatArray | None,
-) -> _Eval:
+) -> WindowEval:
     """Every per-window statistic and threshold rule of §7.3 (rules only after the baseline)."""
     mins = config.minimums
     th = config.thresholds
@@ -1270,7 +1357,7 @@ def _evaluate(
                 f"(minimum {mins.anchors})",
                 n_flip,
             )
-    return _Eval(
+    return WindowEval(
         n_labels=core.n_labels,
         n_items=core.n_items,
         n_labelers=core.n_labelers,
@@ -1348,7 +1435,7 @@ class _CusumBank:
 def _sequence(
     name: str,
     windows: list[Window],
-    evals: list[_Eval],
+    evals: list[WindowEval],
     chosen: list[int] | None,
     bstats: _BaselineStats | None,
     config: MonitorConfig,

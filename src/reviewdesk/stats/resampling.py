@@ -60,6 +60,30 @@ def multiplicities(indices: np.ndarray, n: int) -> FloatArray:
     return np.asarray(flat.reshape(rows, n), dtype=np.float64)
 
 
+PRODUCT_BLOCK_CELLS = 1 << 16
+"""Index cells per block of :func:`multiplicity_products` (≈ 0.5 MB per temporary array)."""
+
+
+def multiplicity_products(indices: np.ndarray, n: int, features: FloatArray) -> FloatArray:
+    """``multiplicities(indices, n) @ features``, computed a block of rows at a time.
+
+    The same numbers as the one-shot product, about a third faster on a monitor window (2000 × 450
+    draws): the one-shot temporaries (offset indices, counts, their float copy: 7 MB each) are
+    fresh pages every time, and faulting them in cost more than the counting; blocks of 64k cells
+    are reused from the allocator and stay in cache.
+    """
+    rows = indices.shape[0]
+    out = np.empty((rows, features.shape[1]), dtype=np.float64)
+    block = max(1, PRODUCT_BLOCK_CELLS // max(n, 1))
+    offsets = (np.arange(min(block, rows), dtype=np.int64) * n)[:, None]
+    for start in range(0, rows, block):
+        stop = min(start + block, rows)
+        flat = (indices[start:stop] + offsets[: stop - start]).ravel()
+        counts = np.bincount(flat, minlength=(stop - start) * n).reshape(stop - start, n)
+        np.matmul(counts.astype(np.float64), features, out=out[start:stop])
+    return out
+
+
 def resample_items(
     n: int,
     n_boot: int,
