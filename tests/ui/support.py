@@ -23,7 +23,7 @@ from reviewdesk.domain.progress import run_to_completion
 from reviewdesk.services.importing import import_file
 from reviewdesk.services.project import create_project
 from reviewdesk.services.queue import build_queue
-from reviewdesk.ui import crash, tasks, theme
+from reviewdesk.ui import crash, gui_thread_gc, tasks, theme
 from reviewdesk.ui.main_window import MainWindow, Mode
 from reviewdesk.ui.review.review_controller import PREFETCH_DEPTH
 from tests.conftest import native_item, write_jsonl
@@ -115,7 +115,9 @@ def _text_for(key: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _qt_environment(qapp: QApplication) -> Iterator[None]:
-    """Isolated Qt paths, a known theme, and no leftover bug reports."""
+    """Isolated Qt paths, a known theme, no leftover bug reports, and cyclic garbage collected
+    on the GUI thread as in the application (``ui.app.resume_gc``)."""
+    gui_thread_gc.install(qapp)
     QStandardPaths.setTestModeEnabled(True)
     theme.manager().apply("light")
     crash.reported_bugs.clear()

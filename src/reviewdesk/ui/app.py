@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from reviewdesk.domain.errors import UserError
-from reviewdesk.ui import crash, resources, tasks, theme
+from reviewdesk.ui import crash, gui_thread_gc, resources, tasks, theme
 from reviewdesk.ui.main_window import MainWindow, Mode
 from reviewdesk.ui.review.review_view import ReviewView
 
@@ -70,14 +70,16 @@ def pause_gc() -> None:
     gc.disable()
 
 
-def resume_gc() -> None:
-    """End :func:`pause_gc`: freeze what the start-up created, then collect as usual.
+def resume_gc(app: QApplication) -> None:
+    """End :func:`pause_gc`: freeze what the start-up created, then collect on the GUI thread.
 
     Frozen objects are left out of every later collection (they stay alive anyway), which also
-    keeps full collections during a review session shorter.
+    keeps full collections during a review session shorter. Collections then run on the GUI
+    thread only (:mod:`reviewdesk.ui.gui_thread_gc`): never in a worker, where freeing Qt
+    objects can deadlock the application.
     """
     gc.freeze()
-    gc.enable()
+    gui_thread_gc.install(app)
 
 
 def run_gui(
@@ -86,18 +88,23 @@ def run_gui(
     """Open the application (at ``project`` for review when given); returns the exit code.
 
     The garbage collector is paused (:func:`pause_gc`, also by ``reviewdesk gui`` before it
-    imports this module) until the window is built, and always on again before any event loop.
+    imports this module) until the window is built; from then on it collects on the GUI thread
+    (:func:`resume_gc`), before any event loop.
     """
     if smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     pause_gc()
     try:
         app = ensure_app(sys.argv[:1])
+    except BaseException:
+        gc.enable()
+        raise
+    try:
         crash.install_excepthook()
         window = MainWindow()
         apply_theme(window.theme_preference)
     finally:
-        resume_gc()
+        resume_gc(app)
     if smoke_test:
         return _smoke_test(app, window, project, reviewer)
     fit_to_screen(window)

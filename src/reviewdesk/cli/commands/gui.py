@@ -32,8 +32,8 @@ def _load_app() -> ModuleType:
     """``reviewdesk.ui.app``, loaded with the garbage collector paused.
 
     The GUI's modules live as long as the process, so collecting while they load is wasted
-    work; ``ui.app.run_gui`` turns the collector back on once the window is built, before its
-    event loop (and here it is turned back on if loading fails).
+    work; ``ui.app.run_gui`` hands collection to the GUI thread once the window is built,
+    before its event loop (and here it is turned back on if loading fails).
     """
     gc.disable()
     loaded = False

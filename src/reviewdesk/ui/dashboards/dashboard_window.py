@@ -14,8 +14,6 @@ lead's project page and closes it (like every lead dialog) when review mode star
 from __future__ import annotations
 
 import contextlib
-import gc
-import threading
 import time
 from typing import TypeVar
 
@@ -42,7 +40,7 @@ from reviewdesk.services.dashboards import (
     refresh_dashboards,
 )
 from reviewdesk.services.project import Project
-from reviewdesk.ui import tasks
+from reviewdesk.ui import gui_thread_gc, tasks
 from reviewdesk.ui.dashboards.monitor_tab import HomogenizationTab
 from reviewdesk.ui.dashboards.outcome_tabs import RefusalTab, WinRatesTab
 from reviewdesk.ui.dashboards.people_tabs import AgreementTab, JudgesTab, ReviewersTab
@@ -52,36 +50,20 @@ from reviewdesk.ui.ops import Ops
 from reviewdesk.ui.widgets import role_label
 
 T = TypeVar("T")
-_gc_lock = threading.Lock()
-_gc_pauses = 0
 
 
 def without_cyclic_gc(job: Job[T]) -> Job[T]:
-    """Run ``job`` with Python's cyclic garbage collector paused (re-enabled when it ends).
+    """Run ``job`` with Python's cyclic garbage collector paused (``gui_thread_gc.paused``).
 
     A refresh allocates hundreds of thousands of short-lived container objects on the worker;
     each of the full (generation-2) collections this triggers scans the whole heap while holding
     the GIL — measured at 150–300 ms each on 100k labels, every one a frozen UI thread. Reference
     counting still frees everything the refresh drops; only cyclic garbage waits until the
-    collector is back on. Pauses nest (a counter), so overlapping jobs keep it off until the
-    last one ends, including on cancel and errors.
+    collector is back on. Pauses nest, so overlapping jobs keep it off until the last one ends,
+    including on cancel and errors.
     """
-    global _gc_pauses
-    with _gc_lock:
-        _gc_pauses += 1
-        gc.disable()
-    try:
+    with gui_thread_gc.paused():
         return (yield from job)
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0:
-                # What the job kept (results, the monitor's cache) would make the first young
-                # collection after re-enabling scan it all at once; freeze-then-unfreeze files
-                # it under the oldest generation without scanning.
-                gc.freeze()
-                gc.unfreeze()
-                gc.enable()
 
 
 class DashboardWindow(QDialog):
