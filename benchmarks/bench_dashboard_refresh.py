@@ -77,11 +77,12 @@ def run_refreshes(project_path: Path) -> list[Run]:
     from reviewdesk.services.dashboards import DashboardOptions
     from reviewdesk.services.project import open_project
     from reviewdesk.ui import app as app_module
-    from reviewdesk.ui import tasks, theme
+    from reviewdesk.ui import gui_thread_gc, tasks, theme
     from reviewdesk.ui.dashboards.dashboard_window import DashboardWindow
     from reviewdesk.ui.ops import Ops
 
     app = app_module.ensure_app(["bench"])
+    gui_thread_gc.install(app)  # as ``run_gui``: cyclic garbage collected on the GUI thread
     theme.manager().apply("light")
     results = []
     project = open_project(project_path)

@@ -224,7 +224,10 @@ def parts(project: Path, home: Path) -> tuple[float | None, float | None]:
             pass
         else:
             start = time.perf_counter()
-            monitor_gate_inputs(p)
+            if "n_boot" in inspect.signature(monitor_gate_inputs).parameters:
+                monitor_gate_inputs(p, n_boot=B)  # as the export runs it (§7.2: B = 2000)
+            else:
+                monitor_gate_inputs(p)
             monitor_s = time.perf_counter() - start
     return stats_s, monitor_s
 
@@ -244,6 +247,13 @@ def main() -> None:
             home = Path(tmp) / f"home-cold-{n}"  # nothing cached: the CI case
             cold.append(ours(work, Path(tmp) / f"gates-cold-{n}.json", home))
         warm = [ours(work, Path(tmp) / f"gates-warm-{n}.json", home) for n in range(2)]
+        single = None
+        if not quick():  # the same cold export without the monitor's helper process
+            os.environ["REVIEWDESK_MONITOR_WORKERS"] = "0"
+            try:
+                single = ours(work, Path(tmp) / "gates-single.json", Path(tmp) / "home-single")
+            finally:
+                del os.environ["REVIEWDESK_MONITOR_WORKERS"]
         stats_s, monitor_s = parts(work, Path(tmp) / "home-parts")
     elapsed = min(t for t, _, _ in cold)
     warm_s = min(t for t, _, _ in warm)
@@ -259,6 +269,15 @@ def main() -> None:
         "<= 5 s",
         elapsed <= 5.0,
     )
+    if single is not None:
+        report(
+            "export-gates-one-process",
+            f"{single[0]:.2f} s cold with REVIEWDESK_MONITOR_WORKERS=0 (no helper process for "
+            "the monitor's windows)",
+            single[0] / ref,
+            "(comparison)",
+            None,
+        )
     report(
         "export-gates-warm",
         f"{warm_s:.2f} s with the monitor's per-window results cached by an earlier run "

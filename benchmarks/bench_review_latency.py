@@ -63,7 +63,7 @@ def key_to_paint(project: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     import reviewdesk.ui.review.review_controller as review_controller
-    from reviewdesk.ui import tasks
+    from reviewdesk.ui import gui_thread_gc, tasks
     from reviewdesk.ui.app import apply_theme, ensure_app
     from reviewdesk.ui.main_window import MainWindow, Mode
     from reviewdesk.ui.review.review_controller import PREFETCH_DEPTH
@@ -80,7 +80,7 @@ def key_to_paint(project: Path) -> None:
             commit_ms.append((time.perf_counter() - start) * 1000)
 
     review_controller.commit_label = timed_commit  # type: ignore[assignment]
-    ensure_app()
+    gui_thread_gc.install(ensure_app())  # as ``run_gui``: cyclic garbage on the GUI thread
     apply_theme("light")
     window = MainWindow()
     window.resize(1280, 800)

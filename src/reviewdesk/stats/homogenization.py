@@ -61,6 +61,7 @@ from reviewdesk.stats.resampling import (
     Statistic,
     multiplicity_products,
     resample_sums,
+    unique_rows,
 )
 
 PANEL_NONE = 0
@@ -331,6 +332,13 @@ class SharedBootstrap:
     items are a subset of the window's (α: pairable items; H3: pairable items with a verdict)
     sees a random number of its items per replicate — the usual bootstrap of a domain statistic.
 
+    Every statistic depends on the draws only through Σ_i c_i·features_i (c_i = how often item i
+    was drawn), so items whose feature rows are identical across all requests are
+    interchangeable. When they form few groups (at most a quarter of the items: a judge's window
+    of 500 items has about five), a replicate draws its group counts from one multinomial, as
+    ``resampling.resample_sums`` does — the same distribution as drawing the items, at a cost
+    independent of the window's size (a judge window: 13 ms → a few ms at B = 2000).
+
     Each request keeps the redraw rule of §2.1/§3.2 on its own: replicates where it is undefined
     are discarded (they used their draws), drawing continues until it has ``n_boot`` valid ones,
     and more than ``n_boot`` discards leave it without an interval (``None``).
@@ -381,13 +389,22 @@ class SharedBootstrap:
         # is read once per chunk instead of once per statistic.
         stacked = np.hstack([padded for padded, _ in self.requests])
         bounds = np.cumsum([0] + [padded.shape[1] for padded, _ in self.requests])
+        groups, inverse = unique_rows(stacked)
+        grouped = len(groups) * 4 <= self.n
+        if grouped:
+            probs = np.bincount(inverse, minlength=len(groups)) / float(self.n)
+            rows_per_chunk = max(1, self.max_cells // len(groups))
         while active:
             if self.cancel is not None:
                 self.cancel.check()
             need = max(self.n_boot - valid_n[r] for r in active)
             rows = min(rows_per_chunk, need)
-            indices = self.rng.integers(0, self.n, size=(rows, self.n))
-            sums = multiplicity_products(indices, self.n, stacked)
+            if grouped:
+                counts = self.rng.multinomial(self.n, probs, size=rows)
+                sums = counts.astype(np.float64) @ groups
+            else:
+                indices = self.rng.integers(0, self.n, size=(rows, self.n))
+                sums = multiplicity_products(indices, self.n, stacked)
             for r in sorted(active):
                 _, statistic = self.requests[r]
                 ok, out = statistic(sums[:, bounds[r] : bounds[r + 1]])

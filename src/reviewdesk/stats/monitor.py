@@ -695,7 +695,7 @@ class WindowEval:
 _STAT_MAPS = ("h1_stats", "h2_stats", "h5_stats")
 _STATS = ("alpha", "alpha_diff", "h1_head", "h2_head", "h4_head", "h5_head", "flip", "test_retest")
 _JUDGE_STATS = ("kappa_jh", "kappa_hh", "ac1_jh", "parity_gap", "specificity")
-CACHE_FORMAT = "monitor-window/v1"
+CACHE_FORMAT = "monitor-window/v2"  # v2: grouped draws in SharedBootstrap (other numbers)
 
 
 def _stat_out(s: MonitorStat) -> list[Any]:
@@ -838,6 +838,7 @@ def _window_core(
     window: Window,
     ctx: ItemContext,
     config: MonitorConfig,
+    with_judges: bool,
     cancel: CancelToken | None,
 ) -> Core:
     """A window's core statistics, bootstrapped with the window's own seed (order-free)."""
@@ -848,7 +849,7 @@ def _window_core(
         config.minimums,
         n_boot=config.n_boot,
         rng=rng,
-        with_judges=population == HUMAN,
+        with_judges=with_judges,
         cancel=cancel,
     )
 
@@ -871,6 +872,7 @@ class WindowTask:
     labels: tuple[IntArray, ...]  # per window: indices into ``table``
     after: tuple[bool, ...]  # per window: after the baseline
     retest: tuple[FloatArray | None, ...]  # per window: test-retest flags (humans only)
+    with_judges: bool  # the human population: agreement with each judge too
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -879,7 +881,14 @@ class WindowTask:
         """The ``j``-th window's statistics and threshold-rule outcomes."""
         window = self.windows[j]
         core = _window_core(
-            self.population, self.table, self.labels[j], window, self.ctx, self.config, cancel
+            self.population,
+            self.table,
+            self.labels[j],
+            window,
+            self.ctx,
+            self.config,
+            self.with_judges,
+            cancel,
         )
         return _evaluate(
             self.population,
@@ -1019,7 +1028,9 @@ def run_monitor(
 
         def core_of(k: int, pop: _Population = pop, ctx: ItemContext = ctx) -> Core:
             labels = pop.window_labels[k]
-            return _window_core(pop.name, pop.table, labels, windows[k], ctx, config, cancel)
+            return _window_core(
+                pop.name, pop.table, labels, windows[k], ctx, config, pop.with_judges, cancel
+            )
 
         base: _BaselineStats | None = None
         base_key = "none"
@@ -1087,6 +1098,7 @@ def run_monitor(
                 retest=tuple(
                     retest[pop.window_labels[k]] if pop.name == HUMAN else None for k in missing
                 ),
+                with_judges=pop.with_judges,
             )
             job = (runner or run_windows)(task, cancel)
             try:
