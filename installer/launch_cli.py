@@ -34,9 +34,9 @@ def import_everything() -> int:
 
 
 if __name__ == "__main__":
-    # First of all: an import reads large files in a child process started with ``spawn``,
-    # which in the bundle runs this executable again; freeze_support() turns that run into the
-    # child (and then exits) before anything else happens.
+    # First of all: an import reads large files, and the monitor computes half of its windows,
+    # in child processes started with ``spawn``, which in the bundle run this executable again;
+    # freeze_support() turns that run into the child (and then exits) before anything else.
     import multiprocessing
 
     multiprocessing.freeze_support()

@@ -3,7 +3,8 @@
 The same function as ``[project.gui-scripts]``; the desktop entry starts this one.
 
 Qt is imported only after ``freeze_support()``: an import started from the GUI reads large files
-in a child process that runs this executable again, and that child must not load Qt.
+in a child process, and a dashboard refresh or an export shares the monitor's windows with one;
+both run this executable again, and those children must not load Qt.
 """
 
 if __name__ == "__main__":
