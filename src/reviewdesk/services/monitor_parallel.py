@@ -16,7 +16,7 @@ Why it is built this way:
   left itself (a deterministic error then happens here too, with its real traceback). At the
   meeting point both may compute the same window once; the first result is kept.
 - The child sends each window as it is done and stops when the parent closes the pipe; the
-  parent stops and reaps it however the run ends (done, cancelled, failed): no process is left.
+  parent stops and reaps it however the run ends (done, canceled, failed): no process is left.
 - The child runs OpenBLAS with one thread: each process then has one core, instead of two
   processes' BLAS threads spinning on two cores.
 """
@@ -122,10 +122,6 @@ class _Helper:
         finally:
             child_conn.close()  # only the child holds its end: its exit is seen at once
         self._conn, self._process = conn, process
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
 
     def received(self) -> Iterator[tuple[int, WindowEval]]:
         """The windows the child has sent so far (never waits); nothing once it has gone."""
