@@ -193,13 +193,7 @@ class ChildChunks:
         if process.pid is not None:
             if self._done:  # it sent everything: let it exit on its own
                 process.join(JOIN_SECONDS)
-            if process.exitcode is None:
-                process.terminate()
-                process.join(JOIN_SECONDS)
-            if process.exitcode is None:  # pragma: no cover - the child does not block SIGTERM
-                process.kill()
-                process.join()
-            process.close()
+            stop_child(process)
         for slot in self._slots:
             with contextlib.suppress(OSError):
                 slot.close()
@@ -238,6 +232,17 @@ def _create_slots(slot_bytes: int = SLOT_BYTES) -> list[SharedMemory]:
             slot.unlink()
         return []
     return slots
+
+
+def stop_child(process: Any) -> None:
+    """Stop a started ``multiprocessing`` child (SIGTERM, then SIGKILL), reap it, release it."""
+    if process.exitcode is None:
+        process.terminate()
+        process.join(JOIN_SECONDS)
+    if process.exitcode is None:  # pragma: no cover - our children do not block SIGTERM
+        process.kill()
+        process.join()
+    process.close()
 
 
 def usable_cores() -> int:

@@ -37,7 +37,7 @@ from typing import Any
 
 from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.progress import CancelToken, Job, Progress
-from reviewdesk.io.parallel import starting_child, usable_cores
+from reviewdesk.io.parallel import starting_child, stop_child, usable_cores
 from reviewdesk.stats.monitor import WindowEval, WindowTask, run_windows
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 WORKERS_ENV = "REVIEWDESK_MONITOR_WORKERS"
 #: Fewer uncached windows than this are computed in process (a child costs ≈ 0.4 s to start).
 PARALLEL_MIN_WINDOWS = 64
-#: Seconds a child gets to exit after SIGTERM before it is killed.
-JOIN_SECONDS = 5.0
 #: Environment of the child only (set while it starts): one BLAS thread per process.
 _CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -146,13 +144,7 @@ class _Helper:
         if conn is not None:
             conn.close()  # a child sending its next window sees the pipe closed and exits
         if process is not None:
-            if process.exitcode is None:
-                process.terminate()
-                process.join(JOIN_SECONDS)
-            if process.exitcode is None:  # pragma: no cover - the child does not block SIGTERM
-                process.kill()
-                process.join()
-            process.close()
+            stop_child(process)
 
     def __enter__(self) -> _Helper:
         return self
