@@ -152,6 +152,45 @@ def test_exports_bootstrap_the_windows_with_their_own_b(
     assert intervals(exported.records) != intervals(report.records)
 
 
+def test_the_export_reads_the_monitor_in_the_snapshot_of_its_estimates(
+    drift_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A label committed (by another connection) while the export reads is in neither the
+    estimates nor the monitor: both are read in one transaction, one snapshot."""
+    from reviewdesk.domain.model import ScreenChoice
+    from reviewdesk.services import analysis_data as ad
+    from reviewdesk.services import review
+
+    copy = tmp_path / "copy.reviewdesk"
+    copy.write_bytes(drift_project.read_bytes())
+    with open_project(copy) as project:
+        review.ensure_reviewer(project, "rev-late")
+        before = svc.load_monitor_data(project).n_labels
+    real_read, real_load = ad.read_analysis_data, svc.load_monitor_data
+    seen: list[int] = []
+
+    def read_then_someone_labels(*args: object, **kwargs: object) -> object:
+        result = yield from real_read(*args, **kwargs)  # type: ignore[arg-type]
+        with open_project(copy) as other:
+            served = review.serve_next(other, "rev-late")
+            assert served.token is not None
+            review.answer_token(other, "rev-late", served.token, ScreenChoice.LEFT)
+        return result
+
+    def load(project: Project, session: object = None) -> svc.LoadedMonitorData:
+        loaded = real_load(project, session)
+        seen.append(loaded.n_labels)
+        return loaded
+
+    monkeypatch.setattr(ad, "read_analysis_data", read_then_someone_labels)
+    monkeypatch.setattr(svc, "load_monitor_data", load)
+    with open_project(copy) as project:
+        run_to_completion(build_gate_inputs(project, n_boot=50))
+    assert seen == [before]  # the monitor did not see the label the estimates did not see
+    with open_project(copy) as project:
+        assert real_load(project).n_labels == before + 1  # it was committed all the same
+
+
 def test_manual_actions_are_logged_and_honoured(drift_project: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.reviewdesk"
     copy.write_bytes(drift_project.read_bytes())

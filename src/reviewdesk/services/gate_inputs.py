@@ -1296,9 +1296,14 @@ def build_gate_inputs(
     config_seed = settings.seed if seed is None else seed
     if not 0 <= config_seed < 2**63:
         raise UserError(f"--seed must be between 0 and {2**63 - 1}")
+    loaded: monitor_service.LoadedMonitorData | None = None
     if analysis is None:
+        # one read transaction: the monitor's labels are the snapshot the estimates use
         with project.store.read() as uow:
             analysis = yield from ad.read_analysis_data(uow.session, cancel=cancel)
+            if monitor and monitor_inputs is None:
+                yield Progress(0, None, "Reading labels for the homogenization monitor")
+                loaded = monitor_service.load_monitor_data(project, uow.session)
     data = analysis
     for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
         if name not in data.models:
@@ -1310,7 +1315,7 @@ def build_gate_inputs(
     if monitor:
         yield Progress(0, None, "Homogenization monitor")
         mon = monitor_inputs or monitor_service.monitor_gate_inputs(
-            project, seed=config_seed, n_boot=n_boot, cancel=cancel
+            project, seed=config_seed, n_boot=n_boot, cancel=cancel, loaded=loaded
         )
         data = _without_quarantined(data, mon.quarantine.label_ids)
     ctx = _Context(

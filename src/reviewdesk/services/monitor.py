@@ -290,15 +290,25 @@ def _style_counts(
 _SLOT_CODE: dict[str | None, int] = {"A": 0, "B": 1}
 
 
-def load_monitor_data(project: Project) -> LoadedMonitorData:
-    """Current human labels, their items and the LLM judges' verdicts as monitor arrays."""
+def load_monitor_data(project: Project, session: Any = None) -> LoadedMonitorData:
+    """Current human labels, their items and the LLM judges' verdicts as monitor arrays.
+
+    ``session`` is an open read unit of work's session, to read in the caller's snapshot (the
+    gate-inputs export reads its other data in the same one); without it, a read of its own.
+    """
+    if session is None:
+        with project.store.read() as uow:
+            return _load_monitor_data(project, uow.session)
+    return _load_monitor_data(project, session)
+
+
+def _load_monitor_data(project: Project, session: Any) -> LoadedMonitorData:
     settings = project.settings()
-    with project.store.read() as uow:
-        labels = mq.current_human_label_columns(uow.session)
-        item_ids = sorted(set(labels.item_id))
-        facts = mq.monitor_item_facts(uow.session, item_ids)
-        verdicts = mq.llm_verdict_rows(uow.session, item_ids)
-        counts_a, counts_b = _style_counts(project, uow.session, facts)
+    labels = mq.current_human_label_columns(session)
+    item_ids = sorted(set(labels.item_id))
+    facts = mq.monitor_item_facts(session, item_ids)
+    verdicts = mq.llm_verdict_rows(session, item_ids)
+    counts_a, counts_b = _style_counts(project, session, facts)
     n_items = len(facts.item_id)
     row = {item_id: k for k, item_id in enumerate(facts.item_id)}
     cand_a = _candidate_is_a(facts.model_a, facts.model_b, settings.candidate, settings.baseline)
@@ -744,18 +754,22 @@ def monitor_gate_inputs(
     seed: int | None = None,
     n_boot: int | None = None,
     cancel: CancelToken | None = None,
+    loaded: LoadedMonitorData | None = None,
 ) -> MonitorGateInputs:
     """The monitor's part of the gate-inputs export (runs the alarm windows only).
 
     ``n_boot`` is the export's B: §7.2 bootstraps the windows with B = 1000 for dashboards and
     2000 in exports, so an export passes its own B (without it, the stored monitor setting).
+    ``loaded`` is the data read in the export's own snapshot (:func:`load_monitor_data` with its
+    session); without it, a read of its own.
     """
     settings = monitor_settings(project)
     seed = project.settings().seed if seed is None else seed
     config = settings.config(seed)
     if n_boot is not None:
         config = replace(config, n_boot=n_boot)
-    loaded = load_monitor_data(project)
+    if loaded is None:
+        loaded = load_monitor_data(project)
     spec = settings.alarm_windows
     cache = _Tracking(project_cache(project))
     run = run_to_completion(
