@@ -7,6 +7,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -166,3 +168,17 @@ def test_the_export_uses_the_helper_and_gives_the_same_document(
     assert any(r["estimand"] == "monitor" for r in docs[0]["records"])
     assert docs[0]["config"]["monitor_bootstrap"]["B"] == 100
     assert [r for r in caplog.records if "helper computed" in r.getMessage()]
+
+
+def test_the_helper_loads_no_storage_and_no_qt() -> None:
+    """The helper runs the module of its entry point: it must stay light (no SQLAlchemy, Qt or
+    plotting), so it starts in a fraction of a second and never opens a window."""
+    probe = (
+        "import sys, reviewdesk.services.monitor_parallel\n"
+        "heavy = ('sqlalchemy', 'PySide6', 'pyqtgraph', 'shiboken6')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
