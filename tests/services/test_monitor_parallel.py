@@ -182,3 +182,77 @@ def test_the_helper_loads_no_storage_and_no_qt() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ the estimates helper
+
+
+def _document(path: Path) -> dict[str, object]:
+    from reviewdesk.services.gate_inputs import build_gate_inputs
+
+    svc._caches.clear()
+    with open_project(path) as project:
+        result = run_to_completion(build_gate_inputs(project, n_boot=100))
+    doc = dict(result.document)
+    doc.pop("generated_at")
+    return doc
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release sample: its monitor quarantines nothing, so the helper's records are used."""
+    path = tmp_path_factory.mktemp("release") / "release.reviewdesk"
+    manifest = SampleManifest.load(REPO / "sample_projects" / "incident-bot-release")
+    run_to_completion(build_sample_project(manifest, path)).close()
+    return path
+
+
+def test_the_estimates_helper_gives_the_same_document(
+    release: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from reviewdesk.services import estimates_helper
+
+    caplog.set_level(logging.DEBUG, logger=estimates_helper.__name__)
+    monkeypatch.setenv(mp.WORKERS_ENV, "0")
+    alone = _document(release)
+    assert not caplog.records
+    monkeypatch.setenv(mp.WORKERS_ENV, "1")
+    helped = _document(release)
+    assert helped == alone
+    assert any("computed alongside the monitor" in r.getMessage() for r in caplog.records)
+    assert len(alone["records"]) > 50  # type: ignore[arg-type]
+
+
+def test_a_killed_estimates_helper_leaves_the_work_to_this_process(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewdesk.services.gate_inputs import build_gate_inputs
+
+    monkeypatch.setenv(mp.WORKERS_ENV, "0")
+    alone = _document(release)
+    monkeypatch.setenv(mp.WORKERS_ENV, "1")
+    svc._caches.clear()
+    with open_project(release) as project:
+        job = build_gate_inputs(project, n_boot=100)
+        next(job)  # the helper has started
+        (child,) = [c for c in multiprocessing.active_children() if "estimates" in c.name]
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join(5)
+        doc = dict(run_to_completion(job).document)
+    doc.pop("generated_at")
+    assert doc == alone
+
+
+def test_small_projects_compute_their_estimates_in_process(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewdesk.services import estimates_helper
+    from reviewdesk.services.gate_inputs import build_gate_inputs
+
+    monkeypatch.delenv(mp.WORKERS_ENV, raising=False)
+    assert release.stat().st_size < estimates_helper.HELPER_MIN_PROJECT_BYTES
+    with open_project(release) as project:
+        job = build_gate_inputs(project, n_boot=100)
+        next(job)
+        assert not [c for c in multiprocessing.active_children() if "estimates" in c.name]
+        run_to_completion(job)

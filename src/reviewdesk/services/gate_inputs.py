@@ -74,9 +74,10 @@ from reviewdesk.domain.changes import Changes
 from reviewdesk.domain.clock import to_iso
 from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.hashing import canonical_json
-from reviewdesk.domain.progress import CancelToken, Job, Progress
+from reviewdesk.domain.progress import CancelToken, Job, Progress, run_to_completion
 from reviewdesk.services import analysis_data as ad
 from reviewdesk.services import monitor as monitor_service
+from reviewdesk.services.estimates_helper import estimates_helper
 from reviewdesk.services.export_files import AtomicFileSet, HashingWriter
 from reviewdesk.services.project import Project
 from reviewdesk.stats.agreement import (
@@ -1296,43 +1297,49 @@ def build_gate_inputs(
     config_seed = settings.seed if seed is None else seed
     if not 0 <= config_seed < 2**63:
         raise UserError(f"--seed must be between 0 and {2**63 - 1}")
-    loaded: monitor_service.LoadedMonitorData | None = None
-    if analysis is None:
-        # one read transaction: the monitor's labels are the snapshot the estimates use
-        with project.store.read() as uow:
-            analysis = yield from ad.read_analysis_data(uow.session, cancel=cancel)
-            if monitor and monitor_inputs is None:
-                yield Progress(0, None, "Reading labels for the homogenization monitor")
-                loaded = monitor_service.load_monitor_data(project, uow.session)
-    data = analysis
-    for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
-        if name not in data.models:
-            shown = ", ".join(data.models) or "none imported yet"
-            raise UserError(f"{role} {name!r} is not a model of this project (models: {shown})")
-    designated = choose_designated_judge(data, settings.designated_judge)
-    # --- homogenization monitor (§7.6): quarantined labels leave the data before any estimate
-    mon: monitor_service.MonitorGateInputs | None = None
-    if monitor:
-        yield Progress(0, None, "Homogenization monitor")
-        mon = monitor_inputs or monitor_service.monitor_gate_inputs(
-            project, seed=config_seed, n_boot=n_boot, cancel=cancel, loaded=loaded
+    use_helper = monitor and monitor_inputs is None and analysis is None
+    with estimates_helper(use_helper, _file_bytes(project.path)) as helper:
+        loaded: monitor_service.LoadedMonitorData | None = None
+        if analysis is None:
+            # one read transaction: the monitor's labels are the snapshot the estimates use
+            with project.store.read() as uow:
+                analysis = yield from ad.read_analysis_data(uow.session, cancel=cancel)
+                if helper is not None:  # the estimates of all labels, while the monitor runs
+                    designated = _checked_designated(analysis, roles, settings.designated_judge)
+                    request = (analysis, roles, config_seed, n_boot, settings.min_n_items)
+                    helper.submit((*request, designated, metrics))
+                if monitor and monitor_inputs is None:
+                    yield Progress(0, None, "Reading labels for the homogenization monitor")
+                    loaded = monitor_service.load_monitor_data(project, uow.session)
+        data = analysis
+        designated = _checked_designated(data, roles, settings.designated_judge)
+        # --- homogenization monitor (§7.6): quarantined labels leave the data before any estimate
+        mon: monitor_service.MonitorGateInputs | None = None
+        if monitor:
+            yield Progress(0, None, "Homogenization monitor")
+            mon = monitor_inputs or monitor_service.monitor_gate_inputs(
+                project, seed=config_seed, n_boot=n_boot, cancel=cancel, loaded=loaded
+            )
+            data = _without_quarantined(data, mon.quarantine.label_ids)
+        ctx = _Context(
+            data,
+            roles,
+            seed=config_seed,
+            n_boot=n_boot,
+            min_n=settings.min_n_items,
+            designated_judge=designated,
+            cancel=cancel,
         )
-        data = _without_quarantined(data, mon.quarantine.label_ids)
-    ctx = _Context(
-        data,
-        roles,
-        seed=config_seed,
-        n_boot=n_boot,
-        min_n=settings.min_n_items,
-        designated_judge=designated,
-        cancel=cancel,
-    )
-    tasks = [t for t in _plan(ctx) if metrics is None or t[1] & set(metrics)]
-    records: list[MetricRecord] = []
-    for done, (label, _, run) in enumerate(tasks):
-        ctx.check()
-        yield Progress(done, len(tasks), f"Computing {label}")
-        records.extend(r for r in run() if metrics is None or r.metric in metrics)
+        records: list[MetricRecord] | None = None
+        if helper is not None and mon is not None and not mon.quarantine.label_ids:
+            # nothing quarantined: the records the helper computed alongside the monitor are these
+            while not helper.ready():
+                ctx.check()
+                yield Progress(0, None, "Computing win rates, agreement and refusal")
+                helper.wait(0.05)
+            records = helper.result()
+        if records is None:
+            records = yield from _computed_records(ctx, metrics)
     if mon is not None:
         records = _mark_quarantined(ctx, records, mon.quarantine, settings.overlap)
         records.extend(r for r in mon.records if metrics is None or r.metric in metrics)
@@ -1340,7 +1347,7 @@ def build_gate_inputs(
     keys = [r.sort_key() for r in records]
     if len(set(keys)) != len(keys):  # pragma: no cover - a bug in the plan
         raise AssertionError("two gate-input records share an identity")
-    yield Progress(len(tasks), len(tasks), "Computed the gate inputs")
+    yield Progress(1, 1, "Computed the gate inputs")
     labelled = np.zeros(len(data.items), dtype=bool)
     labelled[data.labels.item] = True
     used_ids = tuple(int(i) for i in data.items.id[labelled & ctx.usable])
@@ -1358,6 +1365,55 @@ def build_gate_inputs(
         "records": [r.to_dict() for r in records],
     }
     return GateInputs(document, used_ids, tuple(records))
+
+
+def _file_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _checked_designated(data: ad.AnalysisData, roles: Roles, stored: str | None) -> str | None:
+    """The designated judge, after checking that the candidate and baseline are models here."""
+    for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
+        if name not in data.models:
+            shown = ", ".join(data.models) or "none imported yet"
+            raise UserError(f"{role} {name!r} is not a model of this project (models: {shown})")
+    return choose_designated_judge(data, stored)
+
+
+def _computed_records(ctx: _Context, metrics: Collection[str] | None) -> Job[list[MetricRecord]]:
+    """The records of STATISTICS.md §2–§6 (every task of the plan), in this process."""
+    tasks = [t for t in _plan(ctx) if metrics is None or t[1] & set(metrics)]
+    records: list[MetricRecord] = []
+    for done, (label, _, run) in enumerate(tasks):
+        ctx.check()
+        yield Progress(done, len(tasks), f"Computing {label}")
+        records.extend(r for r in run() if metrics is None or r.metric in metrics)
+    return records
+
+
+def estimates_for(
+    data: ad.AnalysisData,
+    roles: Roles,
+    seed: int,
+    n_boot: int,
+    min_n: int,
+    designated_judge: str | None,
+    metrics: Collection[str] | None,
+) -> list[MetricRecord]:
+    """The §2–§6 records of ``data`` (what the estimates helper computes in its process)."""
+    ctx = _Context(
+        data,
+        roles,
+        seed=seed,
+        n_boot=n_boot,
+        min_n=min_n,
+        designated_judge=designated_judge,
+        cancel=None,
+    )
+    return run_to_completion(_computed_records(ctx, metrics))
 
 
 def compute_gate_inputs(
