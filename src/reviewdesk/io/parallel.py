@@ -234,6 +234,29 @@ def _create_slots(slot_bytes: int = SLOT_BYTES) -> list[SharedMemory]:
     return slots
 
 
+#: Extra environment for a numeric helper child (``starting_child(ONE_BLAS_THREAD)``): one BLAS
+#: thread, so the helper and its parent each use one core instead of two BLAS pools competing.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def helper_child_body(conn: Connection, error_tag: int) -> Iterator[None]:
+    """The body of a helper child: Ctrl+C is left to the parent, a closed pipe (the parent has
+    what it needs, or has gone) ends it quietly, any failure goes to the parent as
+    ``(error_tag, traceback text)``; the pipe is closed either way."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    except (BrokenPipeError, EOFError, OSError):
+        sys.exit(0)
+    except BaseException:  # noqa: BLE001 - every failure goes to the parent
+        with contextlib.suppress(OSError):
+            conn.send_bytes(pickle.dumps((error_tag, traceback.format_exc())))
+        sys.exit(1)
+    finally:
+        conn.close()
+
+
 def stop_child(process: Any) -> None:
     """Stop a started ``multiprocessing`` child (SIGTERM, then SIGKILL), reap it, release it."""
     if process.exitcode is None:

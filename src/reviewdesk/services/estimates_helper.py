@@ -22,21 +22,22 @@ import logging
 import multiprocessing
 import os
 import pickle
-import signal
-import sys
-import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from reviewdesk.io.parallel import starting_child, stop_child, usable_cores
+from reviewdesk.io.parallel import (
+    ONE_BLAS_THREAD,
+    helper_child_body,
+    starting_child,
+    stop_child,
+    usable_cores,
+)
 from reviewdesk.services.monitor_parallel import WORKERS_ENV
 from reviewdesk.stats.records import MetricRecord
 
 log = logging.getLogger(__name__)
 
-#: One BLAS thread in the helper: this process needs the other core for the monitor.
-_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _OK, _ERROR = 0, 1
 #: Smaller project files compute their estimates in process (decided before anything is read).
 HELPER_MIN_PROJECT_BYTES = 16 * 1024 * 1024
@@ -53,7 +54,7 @@ class EstimatesHelper:
         )
         self._reply: Any = None
         try:
-            with starting_child(_CHILD_ENV):
+            with starting_child(ONE_BLAS_THREAD):
                 self._process.start()
         except BaseException:
             self._conn.close()
@@ -128,18 +129,9 @@ def estimates_helper(wanted: bool, project_bytes: int) -> Iterator[EstimatesHelp
 
 def _child_main(conn: Connection) -> None:
     """The helper: import the statistics, wait for one request, send its records."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-    try:
+    with helper_child_body(conn, _ERROR):
         from reviewdesk.services.gate_inputs import estimates_for
 
         request = pickle.loads(conn.recv_bytes())
         records = estimates_for(*request)
         conn.send_bytes(pickle.dumps((_OK, records), protocol=pickle.HIGHEST_PROTOCOL))
-    except (BrokenPipeError, EOFError, OSError):
-        sys.exit(0)  # the parent has gone or no longer needs the records
-    except BaseException:  # noqa: BLE001 - every failure goes to the parent
-        with contextlib.suppress(OSError):
-            conn.send_bytes(pickle.dumps((_ERROR, traceback.format_exc())))
-        sys.exit(1)
-    finally:
-        conn.close()

@@ -1284,7 +1284,9 @@ def build_gate_inputs(
     that has just read the project (``read_analysis_data``) or run the monitor with the
     project's settings and seed (``refresh_monitor``; see ``MonitorReport.gate_inputs``) passes
     them as ``analysis``/``monitor_inputs`` instead of having them computed again (the
-    dashboards do, at the monitor's own B: what they show is not an export).
+    dashboards do, at the monitor's own B: what they show is not an export). For a large
+    project the §2–§6 records are computed by a helper process while the monitor runs
+    (:mod:`reviewdesk.services.estimates_helper`); the result is the same.
     """
     if metrics is not None:
         unknown = sorted(set(metrics) - set(METRICS))

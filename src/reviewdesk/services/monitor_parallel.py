@@ -23,21 +23,23 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
-import signal
-import sys
-import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
 from reviewdesk.domain.errors import UserError
 from reviewdesk.domain.progress import CancelToken, Job, Progress
-from reviewdesk.io.parallel import starting_child, stop_child, usable_cores
+from reviewdesk.io.parallel import (
+    ONE_BLAS_THREAD,
+    helper_child_body,
+    starting_child,
+    stop_child,
+    usable_cores,
+)
 from reviewdesk.stats.monitor import WindowEval, WindowTask, run_windows
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,6 @@ log = logging.getLogger(__name__)
 WORKERS_ENV = "REVIEWDESK_MONITOR_WORKERS"
 #: Fewer uncached windows than this are computed in process (a child costs ≈ 0.4 s to start).
 PARALLEL_MIN_WINDOWS = 64
-#: Environment of the child only (set while it starts): one BLAS thread per process.
-_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 _WINDOW, _ERROR = 0, 1
 
@@ -111,7 +111,7 @@ class _Helper:
             daemon=True,
         )
         try:
-            with starting_child(_CHILD_ENV):
+            with starting_child(ONE_BLAS_THREAD):
                 process.start()
         except (OSError, RuntimeError, pickle.PicklingError) as exc:
             log.warning("monitor: no helper process (%s); computing every window here", exc)
@@ -155,15 +155,6 @@ class _Helper:
 
 def _child_main(conn: Connection, task: WindowTask) -> None:
     """The child: windows from the last one backwards, each sent when done."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-    try:
+    with helper_child_body(conn, _ERROR):
         for j in range(len(task) - 1, -1, -1):
             conn.send_bytes(pickle.dumps((_WINDOW, (j, task.evaluate(j)))))
-    except (BrokenPipeError, EOFError, OSError):
-        sys.exit(0)  # the parent has all it needs, or has gone
-    except BaseException:  # noqa: BLE001 - every failure goes to the parent
-        with contextlib.suppress(OSError):
-            conn.send_bytes(pickle.dumps((_ERROR, traceback.format_exc())))
-        sys.exit(1)
-    finally:
-        conn.close()
