@@ -7,7 +7,7 @@ drives them with a progress bar, the GUI with a throttled progress dialog (ARCHI
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -60,3 +60,14 @@ def run_to_completion(job: Job[T]) -> T:
             next(job)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+
+
+def relayed(job: Job[T], remap: Callable[[Progress], Progress]) -> Job[T]:
+    """Run a sub-job inside a larger one: re-yield its progress through ``remap`` (an offset, a
+    share of the whole, a prefixed label) and return its result."""
+    while True:
+        try:
+            step = next(job)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        yield remap(step)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from reviewdesk.domain.errors import UserError
-from reviewdesk.domain.progress import CancelToken, Job, Progress
+from reviewdesk.domain.progress import CancelToken, Job, Progress, relayed
 from reviewdesk.services import analysis_data as ad
 from reviewdesk.services.gate_inputs import build_gate_inputs
 from reviewdesk.services.monitor import MonitorReport, monitor_settings, refresh_monitor
@@ -294,13 +294,9 @@ def _in_stage(name: str, fraction: float | None, label: str) -> Progress:
 
 def _staged(name: str, job: Job[Any], prefix: str) -> Job[Any]:
     """Re-yield a sub-job's progress as a share of the whole refresh."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        label = f"{prefix}: {p.label}" if p.label else prefix
-        yield _in_stage(name, p.fraction, label)
+    return relayed(
+        job, lambda p: _in_stage(name, p.fraction, f"{prefix}: {p.label}" if p.label else prefix)
+    )
 
 
 # --------------------------------------------------------------------------------------------

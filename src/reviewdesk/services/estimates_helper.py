@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import pickle
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -33,7 +32,7 @@ from reviewdesk.io.parallel import (
     stop_child,
     usable_cores,
 )
-from reviewdesk.services.monitor_parallel import WORKERS_ENV
+from reviewdesk.services.monitor_parallel import forced_helpers
 from reviewdesk.stats.records import MetricRecord
 
 log = logging.getLogger(__name__)
@@ -100,9 +99,9 @@ class EstimatesHelper:
 
 
 def _pays(project_bytes: int) -> bool:
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw in ("0", "1"):
-        return raw == "1"
+    forced = forced_helpers()
+    if forced is not None:
+        return forced
     return project_bytes >= HELPER_MIN_PROJECT_BYTES and usable_cores() >= 2
 
 

@@ -1307,14 +1307,17 @@ def build_gate_inputs(
             with project.store.read() as uow:
                 analysis = yield from ad.read_analysis_data(uow.session, cancel=cancel)
                 if helper is not None:  # the estimates of all labels, while the monitor runs
-                    designated = _checked_designated(analysis, roles, settings.designated_judge)
                     request = (analysis, roles, config_seed, n_boot, settings.min_n_items)
-                    helper.submit((*request, designated, metrics))
+                    helper.submit((*request, settings.designated_judge, metrics))
                 if monitor and monitor_inputs is None:
                     yield Progress(0, None, "Reading labels for the homogenization monitor")
                     loaded = monitor_service.load_monitor_data(project, uow.session)
         data = analysis
-        designated = _checked_designated(data, roles, settings.designated_judge)
+        for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
+            if name not in data.models:
+                shown = ", ".join(data.models) or "none imported yet"
+                raise UserError(f"{role} {name!r} is not a model of this project (models: {shown})")
+        designated = choose_designated_judge(data, settings.designated_judge)
         # --- homogenization monitor (§7.6): quarantined labels leave the data before any estimate
         mon: monitor_service.MonitorGateInputs | None = None
         if monitor:
@@ -1376,15 +1379,6 @@ def _file_bytes(path: Path) -> int:
         return 0
 
 
-def _checked_designated(data: ad.AnalysisData, roles: Roles, stored: str | None) -> str | None:
-    """The designated judge, after checking that the candidate and baseline are models here."""
-    for role, name in (("candidate", roles.candidate), ("baseline", roles.baseline)):
-        if name not in data.models:
-            shown = ", ".join(data.models) or "none imported yet"
-            raise UserError(f"{role} {name!r} is not a model of this project (models: {shown})")
-    return choose_designated_judge(data, stored)
-
-
 def _computed_records(ctx: _Context, metrics: Collection[str] | None) -> Job[list[MetricRecord]]:
     """The records of STATISTICS.md §2–§6 (every task of the plan), in this process."""
     tasks = [t for t in _plan(ctx) if metrics is None or t[1] & set(metrics)]
@@ -1402,17 +1396,18 @@ def estimates_for(
     seed: int,
     n_boot: int,
     min_n: int,
-    designated_judge: str | None,
+    stored_designated_judge: str | None,
     metrics: Collection[str] | None,
 ) -> list[MetricRecord]:
     """The §2–§6 records of ``data`` (what the estimates helper computes in its process)."""
+    designated = choose_designated_judge(data, stored_designated_judge)
     ctx = _Context(
         data,
         roles,
         seed=seed,
         n_boot=n_boot,
         min_n=min_n,
-        designated_judge=designated_judge,
+        designated_judge=designated,
         cancel=None,
     )
     return run_to_completion(_computed_records(ctx, metrics))

@@ -41,7 +41,7 @@ import numpy as np
 
 from reviewdesk.domain.clock import to_iso
 from reviewdesk.domain.errors import UserError
-from reviewdesk.domain.progress import CancelToken, Job, Progress, run_to_completion
+from reviewdesk.domain.progress import CancelToken, Job, Progress, relayed, run_to_completion
 from reviewdesk.services import paths
 from reviewdesk.services.monitor_parallel import parallel_windows
 from reviewdesk.services.project import Project
@@ -723,13 +723,7 @@ def refresh_monitor(
 
 
 def _relabel(job: Job[MonitorRun], prefix: str) -> Job[MonitorRun]:
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            result: MonitorRun = stop.value
-            return result
-        yield Progress(p.done, p.total, f"{prefix}: {p.label}")
+    return relayed(job, lambda p: Progress(p.done, p.total, f"{prefix}: {p.label}"))
 
 
 @dataclass(frozen=True)

@@ -51,15 +51,24 @@ PARALLEL_MIN_WINDOWS = 64
 _WINDOW, _ERROR = 0, 1
 
 
-def _use_child(n_windows: int) -> bool:
+def forced_helpers() -> bool | None:
+    """``REVIEWDESK_MONITOR_WORKERS``: False (``0``, no helper processes), True (``1``, always
+    one where there is work for it), None (unset: each helper decides by size and cores)."""
     raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw:
-        if raw not in ("0", "1"):
-            raise UserError(
-                f"{WORKERS_ENV} must be 0 (monitor windows in process) or 1 (also in a child "
-                f"process), not {raw!r}"
-            )
-        return raw == "1" and n_windows >= 2
+    if not raw:
+        return None
+    if raw not in ("0", "1"):
+        raise UserError(
+            f"{WORKERS_ENV} must be 0 (the monitor's work in process) or 1 (also in helper "
+            f"processes), not {raw!r}"
+        )
+    return raw == "1"
+
+
+def _use_child(n_windows: int) -> bool:
+    forced = forced_helpers()
+    if forced is not None:
+        return forced and n_windows >= 2
     return n_windows >= PARALLEL_MIN_WINDOWS and usable_cores() >= 2
 
 

@@ -34,6 +34,7 @@ the same bracket could be evaluated; if none could, the alarm is ``null`` with a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -44,7 +45,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reviewdesk.domain.progress import CancelToken, Job, Progress
+from reviewdesk.domain.progress import CancelToken, Job, Progress, relayed
 from reviewdesk.stats.agreement import merge_judge_orders
 from reviewdesk.stats.common import (
     EvidenceStatus,
@@ -917,6 +918,10 @@ def run_windows(task: WindowTask, cancel: CancelToken | None = None) -> Job[list
     return out
 
 
+def _offset_progress(before: int, total: int, step: Progress) -> Progress:
+    return Progress(before + step.done, total, step.label)
+
+
 def run_monitor(
     data: MonitorInput,
     spec: WindowSpec,
@@ -1100,13 +1105,8 @@ def run_monitor(
                 ),
                 with_judges=pop.with_judges,
             )
-            job = (runner or run_windows)(task, cancel)
-            try:
-                while True:
-                    step = next(job)
-                    yield Progress(done + step.done, total, step.label)
-            except StopIteration as stop:
-                computed: list[WindowEval] = stop.value
+            offset = functools.partial(_offset_progress, done, total)
+            computed = yield from relayed((runner or run_windows)(task, cancel), offset)
             if len(computed) != len(missing):
                 raise RuntimeError("the window runner returned the wrong number of windows")
             for k, ev in zip(missing, computed, strict=True):
